@@ -1,0 +1,1 @@
+"""Argument parsing and entry points shared by ``tools/*.py``."""

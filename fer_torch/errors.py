@@ -1,0 +1,45 @@
+"""Exception types of fer-torch.
+
+The library raises these; ``tools/*.py`` turn any :class:`FERError` into a one-line message and
+exit status 2 (see :func:`fer_torch.cli.common.run_tool`).
+"""
+
+
+class FERError(Exception):
+    """Base class of every error fer-torch reports to a user."""
+
+
+class DataError(FERError, ValueError):
+    """A dataset, file or row is missing or malformed."""
+
+
+class UnknownClassError(DataError):
+    """A class name (folder name, config entry) is not a known emotion."""
+
+
+class EmptySplitError(DataError):
+    """A requested split holds no samples."""
+
+
+class ConfigError(FERError, ValueError):
+    """A configuration value is invalid."""
+
+
+class ModelError(FERError, ValueError):
+    """An unknown architecture, a duplicate registry name or invalid model arguments."""
+
+
+class PretrainedWeightsError(FERError, RuntimeError):
+    """Pretrained weights are unavailable (offline) or do not fit the model."""
+
+
+class CheckpointError(FERError, RuntimeError):
+    """A checkpoint is missing, unreadable or does not fit the data."""
+
+
+class DeviceError(FERError, RuntimeError):
+    """A requested device (e.g. CUDA) is unavailable."""
+
+
+class SourceError(FERError, RuntimeError):
+    """A camera, video or image source cannot be opened or read."""
