@@ -16,6 +16,18 @@ SHARED_FER2013 = Path(__file__).resolve().parents[1].parent / "shared" / "data" 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_decode_cache(tmp_path_factory):
+    """Tests never read or write the user's decode cache (``~/.cache/fer_torch``)."""
+    previous = os.environ.get("FER_TORCH_CACHE")
+    os.environ["FER_TORCH_CACHE"] = str(tmp_path_factory.mktemp("decode_cache"))
+    yield
+    if previous is None:
+        os.environ.pop("FER_TORCH_CACHE", None)
+    else:
+        os.environ["FER_TORCH_CACHE"] = previous
+
+
 @pytest.fixture(scope="session")
 def fer_splits():
     """7-class synthetic 48x48 grayscale splits: train 8/class, val 4/class."""

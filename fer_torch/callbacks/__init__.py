@@ -1,1 +1,5 @@
-"""fer_torch.callbacks."""
+"""Lightning callbacks of fer-torch."""
+
+from fer_torch.callbacks.finetuning import TwoPhaseFinetuning
+
+__all__ = ["TwoPhaseFinetuning"]

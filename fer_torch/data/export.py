@@ -33,6 +33,14 @@ def write_folders(samples: Samples, root: str | Path, split: str, ext: str = ".p
     return paths
 
 
+_PIXEL_TEXT = [str(v) for v in range(256)]
+
+
+def _pixel_strings(images: np.ndarray) -> list[str]:
+    """Each 48x48 image as FER2013's space-separated pixel string (a lookup table beats ``str(int)``)."""
+    return [" ".join([_PIXEL_TEXT[v] for v in row]) for row in images.reshape(len(images), -1).tolist()]
+
+
 def write_fer2013_csv(splits: Mapping[str, Samples], path: str | Path) -> Path:
     """Write Kaggle's ``fer2013.csv`` (``emotion,pixels,Usage``) with FER2013 label indices.
 
@@ -44,9 +52,8 @@ def write_fer2013_csv(splits: Mapping[str, Samples], path: str | Path) -> Path:
         if images.ndim != 3 or images.shape[1:] != (48, 48):
             raise DataError(f"split {split!r}: FER2013 CSV needs 48x48 grayscale images, got {images.shape[1:]}")
         to_fer = np.array([FER2013_CLASSES.index(canonical_name(n)) for n in samples.class_names])
-        flat = images.reshape(len(images), -1).astype(np.uint16)
-        pixels = [" ".join(map(str, row)) for row in flat.tolist()]
-        frames.append(pd.DataFrame({"emotion": to_fer[samples.labels], "pixels": pixels, "Usage": USAGE_OF_SPLIT[split]}))
+        frames.append(pd.DataFrame({"emotion": to_fer[samples.labels], "pixels": _pixel_strings(images),
+                                    "Usage": USAGE_OF_SPLIT[split]}))
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     pd.concat(frames, ignore_index=True).to_csv(out, index=False)

@@ -1,1 +1,34 @@
-"""fer_torch.inference."""
+"""Live inference: face detection, the :class:`Predictor` API, tracking/smoothing and the live loop."""
+
+from fer_torch.inference.detectors import (
+    Detection,
+    DetectorError,
+    HaarFaceDetector,
+    MTCNNFaceDetector,
+    MouthLocator,
+    build_detector,
+    crop_with_margin,
+    mouth_box,
+)
+from fer_torch.inference.device import select_device
+from fer_torch.inference.predictor import FaceResult, Predictor
+from fer_torch.inference.smoothing import ProbabilitySmoother
+from fer_torch.inference.stream import StreamPredictor
+from fer_torch.inference.tracking import FaceTracker
+
+__all__ = [
+    "Detection",
+    "DetectorError",
+    "FaceResult",
+    "FaceTracker",
+    "HaarFaceDetector",
+    "MTCNNFaceDetector",
+    "MouthLocator",
+    "Predictor",
+    "ProbabilitySmoother",
+    "StreamPredictor",
+    "build_detector",
+    "crop_with_margin",
+    "mouth_box",
+    "select_device",
+]

@@ -1,0 +1,101 @@
+"""Inference speed of every registered architecture: ms per face at batch 1, images/s at batch N.
+
+Each model runs at its registered default input size and channels, in eval mode under
+``torch.inference_mode`` (fp32; ``--bf16`` adds bfloat16 autocast columns). Each figure is the median
+of up to ``--repeats`` timed calls, capped at ~``--budget`` seconds, so slow models (VGG at 224 px:
+~0.3 s a face here) get one batched call without warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+
+from fer_torch.models import create_model, list_models, model_defaults
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``tools/benchmark.py infer``."""
+    parser.add_argument("--models", nargs="+", default=None, help="registry names (default: all)")
+    parser.add_argument("--batch", type=int, default=64, help="batch size of the throughput column")
+    parser.add_argument("--repeats", type=int, default=10, help="timed runs per measurement (at most; median kept)")
+    parser.add_argument("--budget", type=float, default=5.0, help="seconds per measurement before repeats are cut")
+    parser.add_argument("--bf16", action="store_true", help="also time bfloat16 autocast")
+    parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:N)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's; use 1 on a busy machine)"
+    )
+
+
+def _seconds_per_call(fn: Callable[[], object], repeats: int, budget: float, expected: float) -> tuple[float, int]:
+    """Median seconds of ``fn``; ``expected`` (a guess of one call's time) sizes the loop to ``budget``.
+
+    A warm-up call runs only when it fits the budget: a slow model's first batched call is its only one.
+    """
+    if expected * (repeats + 1) <= budget:
+        fn()
+    n = max(1, min(repeats, int(budget / max(expected, 1e-6))))
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), n
+
+
+def _measure(
+    model: torch.nn.Module, shape: tuple[int, ...], args: argparse.Namespace, bf16: bool
+) -> tuple[float, float, int]:
+    """(ms per face at batch 1, images/s at ``args.batch``, timed repeats of the batched run)."""
+    device = torch.device(args.device)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+
+    def run(batch: int) -> Callable[[], object]:
+        x = torch.randn(batch, *shape, device=device)
+
+        def call() -> object:
+            with torch.inference_mode(), autocast:
+                out = model(x)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            return out
+
+        return call
+
+    call_one = run(1)
+    start = time.perf_counter()
+    call_one()  # warm-up, and the first guess of a call's time
+    single, _ = _seconds_per_call(call_one, args.repeats, args.budget, time.perf_counter() - start)
+    batched, n = _seconds_per_call(run(args.batch), args.repeats, args.budget, single * args.batch)
+    return single * 1000, args.batch / batched, n
+
+
+def run(args: argparse.Namespace) -> str:
+    """Time every requested model; a markdown table."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    names = args.models or list_models()
+    header = ["model", "input", "params", "ms/face (b=1)", f"images/s (b={args.batch})", "repeats"]
+    if args.bf16:
+        header += ["bf16 ms/face", "bf16 images/s"]
+    rows = [header, ["---"] * len(header)]
+    for name in names:
+        d = model_defaults(name)
+        model = create_model(name, num_classes=7, in_chans=d["channels"]).to(args.device).eval()
+        shape = (d["channels"], *d["image_size"])
+        params = sum(p.numel() for p in model.parameters())
+        ms, ips, n = _measure(model, shape, args, bf16=False)
+        row = [name, "x".join(map(str, shape)), f"{params / 1e6:.2f}M", f"{ms:.1f}", f"{ips:.0f}", str(n)]
+        if args.bf16:
+            ms16, ips16, _ = _measure(model, shape, args, bf16=True)
+            row += [f"{ms16:.1f}", f"{ips16:.0f}"]
+        rows.append(row)
+        del model
+    precision = "fp32 + bf16 autocast" if args.bf16 else "fp32"
+    title = f"### Inference ({args.device}, {torch.get_num_threads()} threads, eval, inference_mode, {precision})"
+    return "\n".join([title, "", *("| " + " | ".join(r) + " |" for r in rows), ""])

@@ -1,0 +1,132 @@
+"""Live path frames/s: Haar alone, Haar + model, and the whole live.py loop (decode, detect, classify, draw, write).
+
+All stages run on the same frames in one process, the model ones in fp32 and bf16. The stages are timed in
+turn ``--repeats`` times (interleaved, so a change in the machine's load hits them all) and each stage's best
+run is reported. Without ``--source`` a 720x480 video is synthesized from ``skimage.data.astronaut()``;
+without ``--weights`` and no default model, a randomly initialised ``bn_cnn`` stands in (speed does not
+depend on the weights).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from fer_torch.inference.detectors import DETECTOR_NAMES, build_detector
+from fer_torch.inference.predictor import PRECISIONS, Predictor
+from fer_torch.inference.session import FaceLog, run_session
+from fer_torch.inference.stream import StreamPredictor
+from fer_torch.inference.synthetic_video import make_face_video
+from fer_torch.inference.untrained import untrained_classifier
+from fer_torch.inference.video import FrameWriter, open_source
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", type=Path, help="video file (default: a synthesized 720x480 astronaut video)")
+    parser.add_argument("--weights", type=Path,
+                        help="checkpoint (default: weights/fer_default.ckpt, else a random bn_cnn)")
+    parser.add_argument("--frames", type=int, default=150, help="frames per stage (default: 150)")
+    parser.add_argument("--faces", type=int, choices=(1, 2), default=1,
+                        help="faces in the synthesized video (default: 1)")
+    parser.add_argument("--detector", choices=DETECTOR_NAMES, default="haar", help="face detector (default: haar)")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    parser.add_argument("--smooth", type=int, default=5, help="smoothing window of the full live path (default: 5)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads, as live.py --threads (default: 1)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed runs per stage, interleaved; the best is reported (default: 3)")
+
+
+def run(args: argparse.Namespace) -> str:
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        return measure(args)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def build_predictors(args: argparse.Namespace, detector) -> tuple[dict[str, Predictor], str]:
+    """One predictor per precision (each converts its own copy of the model) and a note naming the model."""
+    from fer_torch.lit.checkpoint import DEFAULT_WEIGHTS
+
+    weights = args.weights or (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.is_file() else None)
+    predictors = {}
+    for precision in PRECISIONS:
+        if weights is not None:
+            predictors[precision] = Predictor.from_checkpoint(weights, args.device, detector, precision=precision)
+        else:
+            classifier = untrained_classifier("bn_cnn")
+            predictors[precision] = Predictor(classifier, classifier.class_names, classifier.input_spec, detector,
+                                              args.device, precision=precision)
+    if weights is not None:
+        return predictors, f"model {weights}"
+    return predictors, ("randomly initialised bn_cnn (no --weights and no weights/fer_default.ckpt; "
+                        "speed does not depend on weights)")
+
+
+def measure(args: argparse.Namespace) -> str:
+    """Time the stages and format the markdown report."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        source = args.source or make_face_video(tmp / "astronaut_720x480.mp4", frames=args.frames, faces=args.faces)
+        with open_source(source) as video:
+            frames = [frame.image for _, frame in zip(range(args.frames), video)]
+        detector = build_detector(args.detector)
+        predictors, model_note = build_predictors(args, detector)
+        faces = sum(len(predictors["fp32"].predict_frame(frame)) for frame in frames)  # also warms up
+        for predictor in predictors.values():
+            predictor.predict_frame(frames[0])
+
+        def detect_only() -> int:
+            for frame in frames:
+                detector.detect_faces(frame)
+            return len(frames)
+
+        def detect_and_classify(predictor: Predictor) -> int:
+            for frame in frames:
+                predictor.predict_frame(frame)
+            return len(frames)
+
+        def full_live_path(predictor: Predictor) -> int:
+            summary = run_session(open_source(source), StreamPredictor(predictor, args.smooth),
+                                  output=FrameWriter(tmp / "annotated.mp4", fps=15.0),
+                                  log=FaceLog(tmp / "log.csv", predictor.class_names), max_frames=len(frames))
+            return summary.frames
+
+        region = predictors["fp32"].region
+        stages = {f"{args.detector} alone": detect_only}
+        for precision, predictor in predictors.items():
+            name = f"{args.detector} + model {precision} ({region} crops, one batch per frame)"
+            stages[name] = lambda p=predictor: detect_and_classify(p)
+        for precision, predictor in predictors.items():
+            name = f"full live path {precision} (decode, detect, classify, smooth {args.smooth}, draw, write mp4+CSV)"
+            stages[name] = lambda p=predictor: full_live_path(p)
+        best = {name: float("inf") for name in stages}
+        counts = {}
+        for _ in range(max(1, args.repeats)):
+            for name, stage in stages.items():
+                start = time.perf_counter()
+                counts[name] = stage()
+                best[name] = min(best[name], time.perf_counter() - start)
+    base = counts[f"{args.detector} alone"] / best[f"{args.detector} alone"]
+    rows = [f"| {name} | {counts[name]} | {best[name]:.2f} | {counts[name] / best[name]:.1f} | "
+            f"{counts[name] / best[name] / base:.2f} |" for name in stages]
+    height, width = frames[0].shape[:2]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    device = predictors["fp32"].device
+    return "\n".join([
+        f"### Live path ({width}x{height}, {faces / len(frames):.2f} faces/frame, {device}, "
+        f"{args.threads} torch thread(s), best of {args.repeats})",
+        "",
+        f"Source: {args.source or 'synthesized astronaut video'}; {model_note}; load average {load}.",
+        "",
+        "| stage | frames | seconds | frames/s | x detector alone |",
+        "|---|---:|---:|---:|---:|",
+        *rows,
+        "",
+    ])

@@ -1,0 +1,64 @@
+"""``tools/evaluate.py``: evaluate a checkpoint or an ensemble on a dataset split and write the report files.
+
+Writes ``OUTPUT/metrics.json``, ``confusion_matrix.png``, ``report.md`` and ``predictions.csv``; prints
+accuracy, macro F1, n and images/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from fer_torch.evaluation.ensemble import VOTES
+from fer_torch.evaluation.runner import OUTPUT_FILES, evaluate, write_evaluation
+from fer_torch.evaluation.tta import TTA_MODES
+
+SOURCES = ("auto", "csv", "folder", "webcam")
+SPLITS = ("train", "val", "test")
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by evaluate and ensemble_select: checkpoints, data, split and how to run the models."""
+    parser.add_argument("--checkpoint", action="append", metavar="CKPT",
+                        help="checkpoint file; repeat for an ensemble (default: weights/fer_default.ckpt)")
+    parser.add_argument("--data", required=True, help="dataset root: class folders, fer2013.csv or a webcam dataset")
+    parser.add_argument("--split", choices=SPLITS, default="val", help="split to evaluate (default val)")
+    parser.add_argument("--source", choices=SOURCES, default="auto", help="data form (default: detect)")
+    parser.add_argument("--tta", choices=TTA_MODES, default="none", help="test-time augmentation")
+    parser.add_argument("--detect-faces", action="store_true",
+                        help="full-frame photos: crop the largest Haar face (images without one count as no_face)")
+    parser.add_argument("--face-margin", type=float, default=0.1, help="face crop margin, fraction of the box side")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="evaluate.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_data_arguments(parser)
+    parser.add_argument("--output", required=True, help="directory for the report files")
+    parser.add_argument("--weights", type=float, nargs="+", help="ensemble weight per --checkpoint (weighted mean)")
+    parser.add_argument("--vote", choices=VOTES, default="mean", help="ensemble rule: mean probability or majority vote")
+    parser.add_argument("--sequence-n", type=int, nargs="+", metavar="N",
+                        help="webcam data: accuracy of the majority vote over N consecutive frames, per N")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result = evaluate(args.checkpoint, args.data, split=args.split, source=args.source, tta=args.tta,
+                      detect_faces=args.detect_faces, face_margin=args.face_margin, batch_size=args.batch_size,
+                      device=args.device, weights=args.weights, vote=args.vote, sequence_n=args.sequence_n)
+    checkpoints = args.checkpoint or ["weights/fer_default.ckpt"]
+    details = {"Checkpoints": ", ".join(checkpoints), "Data": f"{args.data} ({args.split})", "TTA": args.tta}
+    if len(checkpoints) > 1:
+        details["Ensemble"] = f"{args.vote}" + (f", weights {args.weights}" if args.weights else "")
+    write_evaluation(result, args.output, details)
+    m = result.metrics
+    line = f"accuracy {m['accuracy']:.4f}  macro F1 {m['macro_f1']:.4f}  n {m['n']}  {result.images_per_second:.1f} images/s"
+    if "no_face" in m:
+        line += f"  no_face {m['no_face']}"
+    print(line)
+    if "sequence" in m:
+        print("sequence accuracy: " + "  ".join(f"n={n}: {a if a is None else round(a, 4)}" for n, a in m["sequence"].items()))
+    print(f"wrote {', '.join(OUTPUT_FILES)} to {args.output}")
+    return 0

@@ -1,0 +1,119 @@
+"""``tools/live.py``: live facial-expression recognition on a camera, video, image or folder of images."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from fer_torch.errors import ConfigError
+from fer_torch.inference.detectors import DETECTOR_NAMES
+from fer_torch.inference.device import select_device
+from fer_torch.inference.predictor import PRECISIONS, Predictor
+from fer_torch.inference.session import FaceLog, display_available, histogram_path, run_session
+from fer_torch.inference.smoothing import SMOOTHING_METHODS
+from fer_torch.inference.stream import StreamPredictor
+from fer_torch.inference.video import FrameWriter, open_source
+
+
+def min_size_arg(text: str) -> tuple[int, int]:
+    """``30`` or ``30x40`` (width x height) in pixels."""
+    try:
+        parts = [int(p) for p in text.lower().split("x")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--min-size takes N or WxH, got {text!r}") from None
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or min(parts) < 1:
+        raise argparse.ArgumentTypeError(f"--min-size takes N or WxH, got {text!r}")
+    return parts[0], parts[1]
+
+
+def add_detector_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--detector``, ``--scale-factor``, ``--min-neighbors``, ``--min-size`` (shared with collect.py)."""
+    parser.add_argument("--detector", choices=DETECTOR_NAMES, default="haar", help="face detector (default: haar)")
+    parser.add_argument("--scale-factor", type=float, default=1.3,
+                        help="Haar image pyramid step (default: 1.3, seed 004)")
+    parser.add_argument("--min-neighbors", type=int, default=5, help="Haar detections needed per face (default: 5)")
+    parser.add_argument("--min-size", type=min_size_arg, default=(30, 30),
+                        help="smallest face, N or WxH px (default: 30)")
+
+
+def detector_options(args: argparse.Namespace) -> dict:
+    options = {"min_size": args.min_size}
+    if args.detector == "haar":
+        options.update(scale_factor=args.scale_factor, min_neighbors=args.min_neighbors)
+    return options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="live.py", description=__doc__)
+    parser.add_argument("--source", default="0",
+                        help="camera index (default: 0), video file, image file or folder of images")
+    parser.add_argument("--weights", type=Path, default=None, help="checkpoint (default: weights/fer_default.ckpt)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when available) | cpu | cuda | cuda:N")
+    add_detector_arguments(parser)
+    parser.add_argument("--smooth", type=int, default=5,
+                        help="average each face's probabilities over its last N frames (1: off; default: 5)")
+    parser.add_argument("--smooth-method", choices=SMOOTHING_METHODS, default="mean",
+                        help="mean probabilities (default) or majority vote of the per-frame labels")
+    parser.add_argument("--output", type=Path, help="annotated video (.mp4/.avi) or image (.png/.jpg) to write")
+    parser.add_argument("--log", type=Path, help="per-frame CSV log; the emotion histogram PNG goes next to it")
+    parser.add_argument("--no-display", action="store_true", help="never open a window")
+    parser.add_argument("--no-bars", action="store_true", help="draw boxes and labels without probability bars")
+    parser.add_argument("--max-frames", type=int, help="stop after N frames")
+    parser.add_argument("--precision", choices=tuple(PRECISIONS), default="fp32",
+                        help="model precision: fp32 (default) or bf16 (faster on CPUs with AMX and recent GPUs)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default: 1: a frame's few faces are too small a batch to split, "
+                             "and OpenCV's detector uses the other cores)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.smooth < 1:
+        raise ConfigError(f"--smooth must be >= 1, got {args.smooth}")
+    if args.max_frames is not None and args.max_frames < 1:
+        raise ConfigError(f"--max-frames must be >= 1, got {args.max_frames}")
+    if args.threads < 1:
+        raise ConfigError(f"--threads must be >= 1, got {args.threads}")
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        return run_live(args)
+    finally:
+        torch.set_num_threads(previous_threads)  # callers in the same process keep their setting
+
+
+def run_live(args: argparse.Namespace) -> int:
+    """Build the predictor, source and outputs from parsed arguments and run the session."""
+    device = select_device(args.device)
+    predictor = Predictor.from_checkpoint(args.weights, device=device, detector=args.detector,
+                                          precision=args.precision, **detector_options(args))
+    source = open_source(args.source)
+    display = not args.no_display
+    if display:
+        display, reason = display_available()
+        if not display:
+            print(f"note: {reason}: running headless (no window)", file=sys.stderr)
+    print(f"{source.kind} {source.name}: {args.detector} detector, {predictor.region} model "
+          f"({', '.join(predictor.class_names)}) on {device} in {args.precision}, "
+          f"smoothing over {args.smooth} frame(s)", flush=True)
+    output = log = None
+    try:
+        output = FrameWriter(args.output, fps=source.fps, single_image=source.kind == "image") if args.output else None
+        log = FaceLog(args.log, predictor.class_names) if args.log else None
+    except BaseException:
+        source.release()
+        raise
+    summary = run_session(source, StreamPredictor(predictor, args.smooth, args.smooth_method), output=output, log=log,
+                          display=display, max_frames=args.max_frames, bars=not args.no_bars)
+    print(summary.format())
+    if output is not None:
+        print(f"annotated output: {args.output} ({output.frames} frames)")
+    if log is not None:
+        print(f"log: {args.log}; emotion histogram: {summary.save_histogram(histogram_path(args.log))}")
+    return 0

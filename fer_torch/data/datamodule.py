@@ -1,0 +1,216 @@
+"""FERDataModule: every dataset the seeds use, configured by plain values (LightningCLI / YAML friendly)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.utilities import rank_zero_warn
+from torch.utils.data import DataLoader
+
+from fer_torch.data.dataset import FERDataset, seed_worker
+from fer_torch.data.readers import list_class_names, load_splits, select_classes
+from fer_torch.data.samples import Samples
+from fer_torch.data.transforms import build_augmentation, build_transform
+from fer_torch.errors import ConfigError, EmptySplitError
+from fer_torch.labels import canonical_names
+from fer_torch.spec import InputSpec
+
+
+def stratified_split(samples: Samples, val_fraction: float, seed: int = 0) -> tuple[Samples, Samples]:
+    """Seeded split keeping each label's share: ``round(val_fraction * count)`` of every label go to val."""
+    rng = np.random.default_rng(seed)
+    to_val = np.zeros(len(samples), dtype=bool)
+    for label in np.unique(samples.labels):
+        members = np.flatnonzero(samples.labels == label)
+        to_val[rng.choice(members, size=round(val_fraction * len(members)), replace=False)] = True
+    return samples.take(np.flatnonzero(~to_val)), samples.take(np.flatnonzero(to_val))
+
+
+class FERDataModule(pl.LightningDataModule):
+    """FER2013 CSV, ``ROOT/<split>/<class>`` folders or the webcam dataset, with albumentations pipelines.
+
+    Args:
+        root: dataset path (folder root, CSV file or webcam root).
+        source: ``auto`` | ``csv`` | ``folder`` | ``webcam``.
+        classes: class subset in the wanted label order (aliases allowed); None keeps every class.
+        max_per_class: caps on training images per class, e.g. ``{"happy": 4000}`` (seed 001).
+        image_size, channels, mean, std, preprocessing, region: the model's :class:`InputSpec`.
+        train_augment: augmentation preset name or a list of ``{"name": <albumentations class>, ...}``.
+        rgb: read images as RGB (default grayscale); ``channels=3`` alone replicates grayscale.
+        val_fraction, split_seed: stratified val split carved from train when the source has none
+            (Kaggle ``train.csv``); for webcam data, the fraction of subjects held out.
+        split_test_by_prefix, strict, cache_dir, use_cache: passed to :func:`load_splits`.
+    """
+
+    def __init__(
+        self,
+        root: str,
+        source: str = "auto",
+        classes: list[str] | None = None,
+        max_per_class: dict[str, int] | None = None,
+        image_size: tuple[int, int] | list[int] = (48, 48),
+        channels: int = 1,
+        mean: list[float] | tuple[float, ...] = (0.5,),
+        std: list[float] | tuple[float, ...] = (0.5,),
+        preprocessing: list[str] | tuple[str, ...] = (),
+        region: str = "face",
+        train_augment: str | list[dict[str, Any]] | None = "standard",
+        batch_size: int = 64,
+        num_workers: int = 2,
+        pin_memory: bool = False,
+        persistent_workers: bool = True,
+        val_fraction: float = 0.2,
+        split_seed: int = 0,
+        split_test_by_prefix: bool = False,
+        strict: bool = False,
+        cache_dir: str | None = None,
+        use_cache: bool = True,
+        rgb: bool = False,
+    ):
+        super().__init__()
+        self.save_hyperparameters()
+        self.root = str(root)
+        self.source = source
+        self.classes = canonical_names(classes) if classes else None
+        self.max_per_class = dict(max_per_class) if max_per_class else None
+        self.spec = InputSpec(
+            image_size=tuple(image_size),
+            channels=channels,
+            mean=tuple(mean),
+            std=tuple(std),
+            preprocessing=tuple(preprocessing),
+            region=region,
+        )
+        build_augmentation(train_augment, self.spec.image_size)  # a bad preset/config fails here, not in a worker
+        if not 0 <= val_fraction < 1:
+            raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
+        self.train_augment = train_augment
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self.persistent_workers = persistent_workers
+        self.val_fraction = val_fraction
+        self.split_seed = split_seed
+        self.split_test_by_prefix = split_test_by_prefix
+        self.strict = strict
+        self.cache_dir = cache_dir
+        self.use_cache = use_cache
+        self.rgb = rgb
+        self._splits: dict[str, Samples] | None = None
+        self._class_names: tuple[str, ...] | None = None
+
+    # -- what the model needs before any image is decoded -------------------------------------------
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Class names in label order: ``classes`` when given, else the source's classes (no decoding)."""
+        if self._class_names is None:
+            self._class_names = self.classes or tuple(list_class_names(self.root, self.source))
+        return self._class_names
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes."""
+        return len(self.class_names)
+
+    @property
+    def input_spec(self) -> InputSpec:
+        """The :class:`InputSpec` built from this module's size/channels/normalization/filters/region."""
+        return self.spec
+
+    @property
+    def class_weights(self) -> torch.Tensor:
+        """'Balanced' weights ``n_samples / (n_classes * count_c)`` from the training split (float32)."""
+        train = self.samples("train")
+        counts = torch.bincount(torch.from_numpy(train.labels[train.labels >= 0]), minlength=self.num_classes)
+        if (counts == 0).any():
+            missing = [n for n, c in zip(self.class_names, counts.tolist()) if c == 0]
+            raise EmptySplitError(f"{self.root}: no training images of {missing}; balanced class weights undefined")
+        return (counts.sum() / (self.num_classes * counts)).to(torch.float32)
+
+    # -- data ------------------------------------------------------------------------------------------
+    def setup(self, stage: str | None = None) -> None:
+        """Load (or reuse) every split; decoding happens once per process, later runs hit the reader cache."""
+        if self._splits is not None:
+            return
+        raw = load_splits(
+            self.root,
+            self.source,
+            rgb=self.rgb,
+            region=self.spec.region,
+            val_fraction=self.val_fraction,
+            split_seed=self.split_seed,
+            split_test_by_prefix=self.split_test_by_prefix,
+            strict=self.strict,
+            cache_dir=self.cache_dir,
+            use_cache=self.use_cache,
+        )
+        if "val" not in raw and "train" in raw and self.val_fraction > 0:  # e.g. Kaggle train.csv
+            raw["train"], raw["val"] = stratified_split(raw["train"], self.val_fraction, self.split_seed)
+        classes = list(self.class_names)
+        self._splits = {
+            split: select_classes(
+                samples,
+                classes=classes,
+                max_per_class=self.max_per_class if split == "train" else None,
+                seed=self.split_seed,
+            )
+            for split, samples in raw.items()
+        }
+
+    def samples(self, split: str) -> Samples:
+        """The loaded :class:`Samples` of ``split`` (``train``/``val``/``test``); loads on first use."""
+        self.setup()
+        assert self._splits is not None
+        if split not in self._splits:
+            raise EmptySplitError(f"{self.root} has no {split!r} split (has {', '.join(self._splits)})")
+        return self._splits[split]
+
+    @property
+    def split_names(self) -> tuple[str, ...]:
+        """Splits present in the loaded data."""
+        self.setup()
+        assert self._splits is not None
+        return tuple(self._splits)
+
+    def dataset(self, split: str, augment: str | Sequence[dict[str, Any]] | None = None) -> FERDataset:
+        """A :class:`FERDataset` over ``split`` with ``build_transform(input_spec, augment)``."""
+        return FERDataset(self.samples(split), build_transform(self.spec, augment))
+
+    def _loader(self, dataset: FERDataset, shuffle: bool) -> DataLoader:
+        dataset.reseed(torch.initial_seed())  # num_workers=0 path; workers reseed in seed_worker
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            drop_last=False,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.persistent_workers and self.num_workers > 0,
+            worker_init_fn=seed_worker,
+        )
+
+    def _eval_split(self, preferred: str) -> str:
+        if preferred in self.split_names:
+            return preferred
+        rank_zero_warn(f"{self.root} has no {preferred!r} split; using 'val'")
+        return "val"
+
+    def train_dataloader(self) -> DataLoader:
+        """Shuffled training batches with ``train_augment``."""
+        return self._loader(self.dataset("train", self.train_augment), shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        """Validation batches, eval pipeline, fixed order."""
+        return self._loader(self.dataset("val"), shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        """Test batches (the ``val`` split when the source has no ``test``)."""
+        return self._loader(self.dataset(self._eval_split("test")), shuffle=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        """Prediction batches over ``test`` (else ``val``); unlabeled images carry label -1."""
+        return self._loader(self.dataset(self._eval_split("test")), shuffle=False)

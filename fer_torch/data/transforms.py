@@ -1,0 +1,173 @@
+"""Image pipelines built from an :class:`~fer_torch.spec.InputSpec`: one code path for training and inference.
+
+Order: preprocessing filters at native resolution -> resize to ``spec.image_size`` -> training
+augmentation (at the output size, so size-dependent transforms such as ``RandomResizedCrop`` and
+``RandomCrop`` know their size) -> channel conversion -> normalize -> tensor.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import albumentations as A
+import cv2
+import numpy as np
+import torch
+from albumentations.pytorch import ToTensorV2
+
+from fer_torch.data.filters import build_filters
+from fer_torch.errors import ConfigError, DataError
+from fer_torch.spec import InputSpec
+
+Size = tuple[int, int]
+AugmentSpec = str | Sequence[dict[str, Any]] | None
+
+
+class ToChannels(A.ImageOnlyTransform):
+    """Convert grayscale <-> RGB to ``channels`` (1 or 3); images already in that mode pass through.
+
+    ``A.ToGray``/``A.ToRGB`` would warn on every image that is already in the target mode, and the
+    input mode is known only per image (grayscale datasets, RGB webcam frames).
+    """
+
+    def __init__(self, channels: int = 1, p: float = 1.0):
+        super().__init__(p=p)
+        self.channels = channels
+
+    def apply(self, img: np.ndarray, **params: Any) -> np.ndarray:
+        """Return ``img`` with ``self.channels`` channels."""
+        if img.ndim == 3 and img.shape[-1] == 1:
+            img = img[..., 0]
+        have = 1 if img.ndim == 2 else img.shape[-1]
+        if have == self.channels:
+            return img
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB if self.channels == 3 else cv2.COLOR_RGB2GRAY)
+
+    def get_transform_init_args_names(self) -> tuple[str, ...]:
+        """Arguments albumentations serializes."""
+        return ("channels",)
+
+
+def _flip(size: Size) -> list[A.BasicTransform]:
+    return [A.HorizontalFlip(p=0.5)]
+
+
+def _standard(size: Size) -> list[A.BasicTransform]:
+    return [
+        *_flip(size),
+        A.Affine(
+            scale=(0.9, 1.1),
+            translate_percent=(-0.1, 0.1),
+            rotate=(-15, 15),
+            border_mode=cv2.BORDER_REFLECT_101,
+            p=0.5,
+        ),
+        A.RandomBrightnessContrast(brightness_limit=0.2, contrast_limit=0.2, p=0.5),
+    ]
+
+
+def _strong(size: Size) -> list[A.BasicTransform]:
+    return [
+        *_standard(size),
+        A.RandomResizedCrop(size=size, scale=(0.7, 1.0), ratio=(0.9, 1.1), p=0.5),
+        A.CoarseDropout(num_holes_range=(1, 2), hole_height_range=(0.1, 0.25), hole_width_range=(0.1, 0.25), p=0.5),
+    ]
+
+
+def _crop_flip(size: Size) -> list[A.BasicTransform]:
+    # The fast FER2013 recipe: zero-pad 4 px, take a random crop of the original size, mirror.
+    height, width = size
+    return [
+        A.PadIfNeeded(min_height=height + 8, min_width=width + 8, border_mode=cv2.BORDER_CONSTANT, fill=0),
+        A.RandomCrop(height=height, width=width),
+        *_flip(size),
+    ]
+
+
+AUGMENTATION_PRESETS: dict[str, Callable[[Size], list[A.BasicTransform]]] = {
+    "none": lambda size: [],
+    "flip": _flip,
+    "standard": _standard,
+    "strong": _strong,
+    "crop_flip": _crop_flip,
+}
+"""Preset name -> factory of training transforms given the output size ``(height, width)``."""
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def _from_config(entry: dict[str, Any], size: Size) -> A.BasicTransform:
+    """``{"name": "HorizontalFlip", "p": 0.5, ...}`` -> ``A.HorizontalFlip(p=0.5, ...)``.
+
+    A required ``size`` or ``height``/``width`` argument that is not given gets the output size.
+    """
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        raise ConfigError(f"augmentation entries must be dicts with a 'name', got {entry!r}")
+    kwargs = {k: v for k, v in entry.items() if k != "name"}
+    name = entry["name"]
+    cls = getattr(A, name, None)
+    if not (inspect.isclass(cls) and issubclass(cls, A.BasicTransform)):
+        raise ConfigError(f"unknown albumentations transform {name!r}")
+    params = inspect.signature(cls.__init__).parameters
+    required = {n for n, p in params.items() if p.default is inspect.Parameter.empty}
+    defaults = {"size": tuple(size), "height": size[0], "width": size[1]}
+    kwargs = {**{k: v for k, v in defaults.items() if k in required}, **kwargs}
+    try:
+        return cls(**kwargs, strict=True)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"bad arguments for {name}: {_one_line(exc)}") from None
+
+
+def build_augmentation(augment: AugmentSpec, size: Size) -> list[A.BasicTransform]:
+    """Training transforms from a preset name, a list of ``{"name": ..., **kwargs}`` dicts, or None."""
+    if augment is None:
+        return []
+    if isinstance(augment, str):
+        if augment not in AUGMENTATION_PRESETS:
+            raise ConfigError(f"unknown augmentation preset {augment!r}; choose from {', '.join(AUGMENTATION_PRESETS)}")
+        return AUGMENTATION_PRESETS[augment](size)
+    if isinstance(augment, Sequence):
+        return [_from_config(entry, size) for entry in augment]
+    raise ConfigError(f"augment must be a preset name or a list of dicts, got {type(augment).__name__}")
+
+
+def build_transform(spec: InputSpec, augment: AugmentSpec = None) -> A.Compose:
+    """The pipeline for ``spec``: ``t(image=uint8 HxW or HxWx3 RGB)["image"]`` -> float32 tensor ``(C, H, W)``.
+
+    ``augment`` (preset name or list of dicts) adds training augmentation; ``None`` is the eval path.
+    """
+    height, width = spec.image_size
+    return A.Compose(
+        [
+            *build_filters(spec.preprocessing),
+            A.Resize(height, width, interpolation=cv2.INTER_LINEAR, area_for_downscale="image"),
+            *build_augmentation(augment, (height, width)),
+            ToChannels(spec.channels),
+            A.Normalize(mean=spec.mean, std=spec.std, max_pixel_value=255.0),
+            ToTensorV2(),
+        ]
+    )
+
+
+@lru_cache(maxsize=8)
+def _eval_transform(spec: InputSpec) -> A.Compose:
+    return build_transform(spec, None)
+
+
+def preprocess_batch(images: Sequence[np.ndarray] | np.ndarray, spec: InputSpec) -> torch.Tensor:
+    """Eval-path preprocessing of uint8 images (any native size) into one ``(N, C, H, W)`` float32 batch."""
+    transform = _eval_transform(spec)
+    tensors = []
+    for i, image in enumerate(images):
+        image = np.asarray(image)
+        if image.dtype != np.uint8:
+            raise DataError(f"preprocess_batch expects uint8 images; image {i} is {image.dtype}")
+        tensors.append(transform(image=image)["image"])
+    if not tensors:
+        return torch.empty((0, spec.channels, *spec.image_size), dtype=torch.float32)
+    return torch.stack(tensors)

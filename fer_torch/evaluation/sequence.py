@@ -1,0 +1,64 @@
+"""Accuracy of a majority vote over n consecutive frames (seed 000, Table 3).
+
+Frames are grouped into clips (same subject, true class and region), ordered by frame number, and cut
+into **non-overlapping** windows of n consecutive frames, as the seed counts them (2,100 frames give
+700 windows of 3, 300 of 7, 210 of 10); a clip's trailing partial window is dropped. Each window's
+prediction is the class most of its frames predict; a tie goes to the tied class with the highest
+summed probability. n = 1 is the per-frame accuracy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from fer_torch.errors import ConfigError, DataError
+
+CLIP_KEYS = ("subject", "region")
+
+
+def clip_order(meta: Mapping[str, Sequence], targets: Sequence[int]) -> list[np.ndarray]:
+    """Sample indices of each clip (subject + true class + region), sorted by the ``frame`` column."""
+    missing = [k for k in ("subject", "frame") if k not in meta]
+    if missing:
+        raise DataError(f"sequence evaluation needs per-frame {' and '.join(missing)} metadata (a webcam dataset)")
+    table = pd.DataFrame({k: np.asarray(meta[k]) for k in (*CLIP_KEYS, "frame") if k in meta})
+    table["label"] = np.asarray(targets)
+    table["frame"] = pd.to_numeric(table["frame"], errors="raise")
+    if (table["frame"] < 0).any():
+        raise DataError("sequence evaluation needs frame numbers; some frames are unknown (-1): "
+                        "record them in the webcam dataset's manifest.csv")
+    keys = [k for k in (*CLIP_KEYS, "label") if k in table]
+    return [g.sort_values("frame", kind="stable").index.to_numpy() for _, g in table.groupby(keys, sort=True)]
+
+
+def window_predictions(probs: torch.Tensor, n: int) -> torch.Tensor:
+    """Majority-vote class of each non-overlapping window of ``n`` rows of ``probs`` (trailing rows dropped)."""
+    windows = probs.shape[0] // n
+    if windows == 0:
+        return torch.empty(0, dtype=torch.long)
+    p = probs[: windows * n].reshape(windows, n, -1)
+    votes = torch.nn.functional.one_hot(p.argmax(dim=2), p.shape[2]).sum(dim=1)
+    tied = votes == votes.max(dim=1, keepdim=True).values
+    return p.sum(dim=1).masked_fill(~tied, -1.0).argmax(dim=1)
+
+
+def sequence_accuracy(probs: torch.Tensor, targets: Sequence[int], meta: Mapping[str, Sequence],
+                      ns: Sequence[int] = (1, 3, 7, 10)) -> dict[str, float | None]:
+    """Accuracy of the n-frame majority vote for each n (``None`` where no clip holds n frames)."""
+    if any(int(n) < 1 for n in ns):
+        raise ConfigError(f"sequence lengths must be >= 1, got {list(ns)}")
+    targets = np.asarray(targets)
+    clips = clip_order(meta, targets)
+    out: dict[str, float | None] = {}
+    for n in ns:
+        correct = total = 0
+        for idx in clips:
+            pred = window_predictions(probs[torch.from_numpy(idx.copy())], int(n))
+            correct += int((pred.numpy() == targets[idx[0]]).sum())
+            total += len(pred)
+        out[str(int(n))] = correct / total if total else None
+    return out

@@ -1,0 +1,52 @@
+"""Test-time augmentation around a model's forward on an already-preprocessed batch.
+
+``flip`` averages the softmax of the batch and of its horizontal mirror; ``tencrop`` averages the
+ten crops of :func:`torchvision.transforms.v2.functional.ten_crop` (corners, center and their
+mirrors), each ``CROP_FRACTION`` of the input side (40x40 from 48x48) resized back to the input size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torchvision.transforms.v2.functional as TF
+
+from fer_torch.errors import ConfigError
+
+TTA_MODES = ("none", "flip", "tencrop")
+CROP_FRACTION = 40 / 48
+
+Forward = Callable[[torch.Tensor], torch.Tensor]
+
+
+def crop_size(height: int, width: int, fraction: float = CROP_FRACTION) -> tuple[int, int]:
+    """Ten-crop size for an input of ``height x width`` (40x40 for 48x48, proportional otherwise)."""
+    return max(1, round(height * fraction)), max(1, round(width * fraction))
+
+
+def augmented_views(batch: torch.Tensor, mode: str) -> list[torch.Tensor]:
+    """The views of ``batch`` (N, C, H, W) that ``mode`` averages over, each of the input's shape."""
+    if mode == "none":
+        return [batch]
+    if mode == "flip":
+        return [batch, TF.horizontal_flip(batch)]
+    if mode == "tencrop":
+        size = list(batch.shape[-2:])
+        crops = TF.ten_crop(batch, list(crop_size(*size)))
+        return [TF.resize(c, size, antialias=True) for c in crops]
+    raise ConfigError(f"unknown TTA mode {mode!r}; choose from {', '.join(TTA_MODES)}")
+
+
+def with_tta(forward: Forward, mode: str = "none") -> Forward:
+    """Wrap ``forward`` (batch -> logits) into batch -> class probabilities averaged over the ``mode`` views."""
+    if mode not in TTA_MODES:
+        raise ConfigError(f"unknown TTA mode {mode!r}; choose from {', '.join(TTA_MODES)}")
+
+    def predict_proba(batch: torch.Tensor) -> torch.Tensor:
+        views = augmented_views(batch, mode)
+        logits = forward(torch.cat(views))  # one forward pass over all views
+        probs = logits.float().softmax(dim=-1)
+        return probs.view(len(views), batch.shape[0], -1).mean(dim=0)
+
+    return predict_proba

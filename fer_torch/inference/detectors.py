@@ -1,0 +1,225 @@
+"""Face detectors (OpenCV Haar cascade, facenet-pytorch MTCNN) and the face / mouth crops the models read.
+
+Boxes are ``(x, y, w, h)`` ints in frame pixels. Frames are BGR uint8 (as OpenCV decodes them) or gray uint8.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from fer_torch.errors import FERError
+
+Box = tuple[int, int, int, int]
+
+FACE_CASCADE = "haarcascade_frontalface_default.xml"
+SMILE_CASCADE = "haarcascade_smile.xml"
+MOUTH_ASPECT = 43 / 72  # height / width of seed 000's mouth crops
+DETECTOR_NAMES = ("haar", "mtcnn")
+
+
+class DetectorError(FERError, RuntimeError):
+    """A face detector cannot be built (missing cascade file, facenet-pytorch absent)."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detected face: its box, optional 5 landmarks ``(x, y)`` (eyes, nose, mouth corners) and score."""
+
+    box: Box
+    landmarks: np.ndarray | None = None
+    score: float = 1.0
+
+
+class FaceDetector(Protocol):
+    """What the predictor needs from a detector."""
+
+    def detect(self, frame: np.ndarray) -> list[Box]: ...
+
+    def detect_faces(self, frame: np.ndarray) -> list[Detection]: ...
+
+
+def to_gray(frame: np.ndarray) -> np.ndarray:
+    """Gray uint8 view of a BGR or gray frame."""
+    return frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+
+
+def load_cascade(filename: str) -> cv2.CascadeClassifier:
+    """Load one of OpenCV's bundled Haar cascades (``cv2.data.haarcascades``) or a cascade file path."""
+    folder = getattr(getattr(cv2, "data", None), "haarcascades", None)
+    path = Path(filename) if Path(filename).is_file() or folder is None else Path(folder) / filename
+    if not path.is_file():
+        raise DetectorError(
+            f"Haar cascade {path} not found (OpenCV {cv2.__version__}; OpenCV 5 dropped the bundled cascades: "
+            "install opencv-python(-headless)<5 or pass a cascade file path)"
+        )
+    cascade = cv2.CascadeClassifier(str(path))
+    if cascade.empty():
+        raise DetectorError(f"Haar cascade {path} could not be loaded")
+    return cascade
+
+
+class HaarFaceDetector:
+    """Viola-Jones frontal-face detector; defaults are seed 004's fast ``detectMultiScale(gray, 1.3, 5)``."""
+
+    def __init__(
+        self,
+        scale_factor: float = 1.3,
+        min_neighbors: int = 5,
+        min_size: tuple[int, int] = (30, 30),
+        cascade: str = FACE_CASCADE,
+    ) -> None:
+        if scale_factor <= 1.0:
+            raise DetectorError(f"scale_factor must be > 1, got {scale_factor}")
+        self.scale_factor = float(scale_factor)
+        self.min_neighbors = int(min_neighbors)
+        self.min_size = (int(min_size[0]), int(min_size[1]))
+        self.cascade = load_cascade(cascade)
+
+    def detect(self, frame: np.ndarray) -> list[Box]:
+        """Face boxes ``(x, y, w, h)`` in a BGR or gray frame, left to right."""
+        found = self.cascade.detectMultiScale(
+            to_gray(frame), scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors, minSize=self.min_size
+        )
+        return sorted((tuple(int(v) for v in box) for box in found), key=lambda b: (b[0], b[1]))
+
+    def detect_faces(self, frame: np.ndarray) -> list[Detection]:
+        """Like :meth:`detect`, as :class:`Detection` objects without landmarks."""
+        return [Detection(box) for box in self.detect(frame)]
+
+
+class MTCNNFaceDetector:
+    """facenet-pytorch's MTCNN (weights ship in its wheel): boxes plus 5 landmarks per face."""
+
+    def __init__(
+        self, device: str = "cpu", min_face_size: int = 20, thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7),
+        min_score: float = 0.9,
+    ) -> None:
+        try:
+            from facenet_pytorch import MTCNN
+        except ImportError as exc:
+            raise DetectorError(f"--detector mtcnn needs facenet-pytorch ({exc})") from None
+        self.min_score = float(min_score)
+        self.mtcnn = MTCNN(keep_all=True, device=device, min_face_size=min_face_size, thresholds=list(thresholds))
+
+    def detect_faces(self, frame: np.ndarray) -> list[Detection]:
+        """Faces with landmarks in a BGR or gray frame, left to right."""
+        rgb = cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB if frame.ndim == 2 else cv2.COLOR_BGR2RGB)
+        boxes, probs, points = self.mtcnn.detect(rgb, landmarks=True)
+        if boxes is None:
+            return []
+        height, width = rgb.shape[:2]
+        faces = []
+        for (x1, y1, x2, y2), prob, marks in zip(boxes, probs, points):
+            if prob is None or prob < self.min_score:
+                continue
+            x1, y1 = max(0, int(round(x1))), max(0, int(round(y1)))
+            x2, y2 = min(width, int(round(x2))), min(height, int(round(y2)))
+            if x2 > x1 and y2 > y1:
+                faces.append(Detection((x1, y1, x2 - x1, y2 - y1), np.asarray(marks, dtype=np.float32), float(prob)))
+        return sorted(faces, key=lambda d: (d.box[0], d.box[1]))
+
+    def detect(self, frame: np.ndarray) -> list[Box]:
+        """Face boxes ``(x, y, w, h)``, left to right."""
+        return [d.box for d in self.detect_faces(frame)]
+
+
+def build_detector(
+    name: str = "haar",
+    *,
+    scale_factor: float = 1.3,
+    min_neighbors: int = 5,
+    min_size: tuple[int, int] = (30, 30),
+    device: str = "cpu",
+) -> FaceDetector:
+    """Detector by name (``haar`` | ``mtcnn``); ``min_size`` becomes MTCNN's ``min_face_size``."""
+    if name == "haar":
+        return HaarFaceDetector(scale_factor=scale_factor, min_neighbors=min_neighbors, min_size=min_size)
+    if name == "mtcnn":
+        return MTCNNFaceDetector(device=device, min_face_size=min(min_size))
+    raise DetectorError(f"unknown detector {name!r}; choose from {', '.join(DETECTOR_NAMES)}")
+
+
+def clip_box(box: Box, shape: tuple[int, ...]) -> Box:
+    """Box cut to the frame of the given ``shape`` (height, width, ...)."""
+    x, y, w, h = box
+    x0, y0 = max(0, int(x)), max(0, int(y))
+    x1, y1 = min(shape[1], int(x + w)), min(shape[0], int(y + h))
+    return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
+
+
+def expand_box(box: Box, margin: float) -> Box:
+    """Box grown by ``margin`` × its width / height on every side."""
+    x, y, w, h = box
+    dx, dy = int(round(w * margin)), int(round(h * margin))
+    return x - dx, y - dy, w + 2 * dx, h + 2 * dy
+
+
+def crop_with_margin(frame: np.ndarray, box: Box, margin: float = 0.1) -> np.ndarray:
+    """Copy of the box grown by ``margin`` on every side, clipped to the frame."""
+    x, y, w, h = clip_box(expand_box(box, margin), frame.shape)
+    if w == 0 or h == 0:
+        raise ValueError(f"box {box} lies outside the {frame.shape[1]}x{frame.shape[0]} frame")
+    return frame[y : y + h, x : x + w].copy()
+
+
+def box_with_aspect(cx: float, cy: float, width: float, aspect: float = MOUTH_ASPECT) -> Box:
+    """Box of the given width and height/width ``aspect`` centred on ``(cx, cy)``."""
+    height = width * aspect
+    return int(round(cx - width / 2)), int(round(cy - height / 2)), int(round(width)), int(round(height))
+
+
+class MouthLocator:
+    """Mouth box of a face: from MTCNN's mouth-corner landmarks, else the lower third of the face box refined by
+    OpenCV's smile cascade (seed 000 detects the mouth with a Haar cascade); boxes have the 43:72 mouth aspect."""
+
+    def __init__(self, min_neighbors: int = 10, corner_padding: float = 1.6, face_fraction: float = 0.7) -> None:
+        self.min_neighbors = min_neighbors
+        self.corner_padding = corner_padding  # mouth-corner distance -> crop width (lips plus some cheek)
+        self.face_fraction = face_fraction  # crop width / Haar face width, about the same crop as from landmarks
+        self._smile: cv2.CascadeClassifier | None = None
+
+    @property
+    def smile_cascade(self) -> cv2.CascadeClassifier:
+        if self._smile is None:
+            self._smile = load_cascade(SMILE_CASCADE)
+        return self._smile
+
+    def locate(self, frame: np.ndarray, face: Box, landmarks: np.ndarray | None = None) -> Box:
+        """Mouth box of ``face`` in ``frame`` (clipped to the frame)."""
+        if landmarks is not None and len(landmarks) >= 5:
+            left, right = np.asarray(landmarks[3], float), np.asarray(landmarks[4], float)
+            cx, cy = (left + right) / 2
+            width = max(np.linalg.norm(right - left) * self.corner_padding, face[2] * 0.3)
+            return clip_box(box_with_aspect(cx, cy, width), frame.shape)
+        x, y, w, h = face
+        # Lower third of the face, inner 80% of its width: where the mouth sits in a frontal Haar box.
+        region = clip_box((x + w // 10, y + 2 * h // 3, w - 2 * (w // 10), h - 2 * h // 3), frame.shape)
+        width = w * self.face_fraction
+        fallback = box_with_aspect(x + w / 2, y + h * 0.8, width)
+        rx, ry, rw, rh = region
+        if rw < 16 or rh < 8:
+            return clip_box(fallback, frame.shape)
+        gray = to_gray(frame)[ry : ry + rh, rx : rx + rw]
+        smiles = self.smile_cascade.detectMultiScale(
+            gray, scaleFactor=1.1, minNeighbors=self.min_neighbors, minSize=(max(8, rw // 4), max(4, rh // 5))
+        )
+        if len(smiles) == 0:
+            return clip_box(fallback, frame.shape)
+        sx, sy, sw, sh = max(smiles, key=lambda s: s[2] * s[3])
+        return clip_box(box_with_aspect(rx + sx + sw / 2, ry + sy + sh / 2, width), frame.shape)
+
+
+_DEFAULT_MOUTH_LOCATOR: MouthLocator | None = None
+
+
+def mouth_box(frame: np.ndarray, face: Box, landmarks: np.ndarray | None = None) -> Box:
+    """Mouth box ``(x, y, w, h)`` of a face (see :class:`MouthLocator`)."""
+    global _DEFAULT_MOUTH_LOCATOR
+    if _DEFAULT_MOUTH_LOCATOR is None:
+        _DEFAULT_MOUTH_LOCATOR = MouthLocator()
+    return _DEFAULT_MOUTH_LOCATOR.locate(frame, face, landmarks)

@@ -1,0 +1,173 @@
+"""The live loop: read frames, classify faces, draw, show, write the annotated video and a per-frame CSV log.
+
+Stopping with ``q``/Esc in the window or Ctrl-C still finalizes the video and log (``try/finally``).
+At the end, :class:`SessionSummary` counts frames, faces, frames/s and each face's emotion histogram
+(seed 001, Figure 29).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+
+from fer_torch.inference.drawing import draw_faces
+from fer_torch.inference.predictor import FaceResult
+from fer_torch.inference.stream import StreamPredictor
+from fer_torch.inference.video import FrameSource, FrameWriter
+
+WINDOW_NAME = "fer-torch live (q / Esc to stop)"
+STOP_KEYS = (ord("q"), ord("Q"), 27)
+LOG_COLUMNS = ("frame", "time_s", "face_id", "x", "y", "w", "h", "label", "score")
+
+
+def display_available() -> tuple[bool, str]:
+    """Whether ``cv2.imshow`` can open a window here, and why not."""
+    gui = next((line.split(":", 1)[1].strip() for line in cv2.getBuildInformation().splitlines()
+                if line.strip().startswith("GUI:")), "NONE")
+    if gui.upper() == "NONE":
+        return False, "this OpenCV build has no GUI (opencv-python-headless)"
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False, "no DISPLAY is set"
+    return True, ""
+
+
+class FaceLog:
+    """Per-frame CSV: ``frame,time_s,face_id,x,y,w,h,label,score`` plus one probability column per class."""
+
+    def __init__(self, path: str | Path, class_names: tuple[str, ...]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = self.path.open("w", newline="")
+        self.writer = csv.writer(self.file)
+        self.writer.writerow((*LOG_COLUMNS, *class_names))
+
+    def write(self, index: int, time_s: float, faces: list[FaceResult]) -> None:
+        for face in faces:
+            self.writer.writerow((index, f"{time_s:.3f}", face.face_id, *face.box, face.label, f"{face.score:.4f}",
+                                  *(f"{p:.4f}" for p in face.probabilities)))
+
+    def close(self) -> None:
+        self.file.close()
+
+
+@dataclass
+class SessionSummary:
+    """What a live session saw: frames, faces, speed and each face's label counts."""
+
+    class_names: tuple[str, ...]
+    frames: int = 0
+    frames_with_faces: int = 0
+    faces: int = 0
+    seconds: float = 0.0
+    stop_reason: str = "end of source"
+    label_counts: dict[int, Counter] = field(default_factory=lambda: defaultdict(Counter))
+
+    def add(self, faces: list[FaceResult]) -> None:
+        self.frames += 1
+        self.frames_with_faces += bool(faces)
+        self.faces += len(faces)
+        for face in faces:
+            self.label_counts[-1 if face.face_id is None else face.face_id][face.label] += 1
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def histogram(self) -> dict[int, dict[str, int]]:
+        """``{face_id: {class: frames}}`` in class order."""
+        return {fid: {name: counts[name] for name in self.class_names}
+                for fid, counts in sorted(self.label_counts.items())}
+
+    def format(self) -> str:
+        lines = [f"frames: {self.frames} ({self.frames_with_faces} with a face), faces: {self.faces}, "
+                 f"{self.fps:.1f} frames/s; stopped: {self.stop_reason}"]
+        for fid, counts in self.histogram().items():
+            total = sum(counts.values())
+            parts = ", ".join(f"{name} {n} ({n / total:.0%})" for name, n in counts.items() if n)
+            lines.append(f"face #{fid}: {total} frames: {parts}")
+        return "\n".join(lines)
+
+    def save_histogram(self, path: str | Path) -> Path:
+        """Bar chart of each face's label counts over the session (seed 001, Figure 29) as a PNG."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        histogram = self.histogram() or {0: {name: 0 for name in self.class_names}}
+        fig, axes = plt.subplots(1, len(histogram), figsize=(4.5 * len(histogram), 3.5), squeeze=False)
+        for ax, (fid, counts) in zip(axes[0], histogram.items()):
+            ax.bar(list(counts), list(counts.values()), color="tab:blue")
+            ax.set_title(f"face #{fid}")
+            ax.set_ylabel("frames")
+            ax.tick_params(axis="x", rotation=45)
+        fig.suptitle("Predicted emotions over the session")
+        fig.tight_layout()
+        path = Path(path)
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        return path
+
+
+def histogram_path(log_path: str | Path) -> Path:
+    """Where the session histogram goes: next to the log, ``<log stem>_histogram.png``."""
+    log_path = Path(log_path)
+    return log_path.with_name(f"{log_path.stem}_histogram.png")
+
+
+def run_session(
+    source: FrameSource,
+    stream: StreamPredictor,
+    *,
+    output: FrameWriter | None = None,
+    log: FaceLog | None = None,
+    display: bool = False,
+    max_frames: int | None = None,
+    bars: bool = True,
+) -> SessionSummary:
+    """Run the live loop until the source ends, ``max_frames``, ``q``/Esc or Ctrl-C; always release outputs."""
+    summary = SessionSummary(stream.class_names)
+    start = time.perf_counter()
+    try:
+        for frame in source:
+            faces = stream.predict_frame(frame.image)
+            summary.add(faces)
+            if log is not None:
+                log.write(frame.index, frame.time_s, faces)
+            if output is not None or display:
+                annotated = draw_faces(frame.image, faces, bars)
+                if output is not None:
+                    output.write(annotated)
+                if display:
+                    cv2.imshow(WINDOW_NAME, annotated)
+                    if cv2.waitKey(1) & 0xFF in STOP_KEYS:
+                        summary.stop_reason = "key pressed"
+                        break
+                    if cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_VISIBLE) < 1:
+                        summary.stop_reason = "window closed"
+                        break
+            if max_frames is not None and summary.frames >= max_frames:
+                summary.stop_reason = f"--max-frames {max_frames}"
+                break
+        else:
+            if source.stopped_early:
+                summary.stop_reason = f"{source.name} stopped delivering frames"
+    except KeyboardInterrupt:
+        summary.stop_reason = "interrupted (Ctrl-C)"
+    finally:
+        summary.seconds = time.perf_counter() - start
+        source.release()
+        if output is not None:
+            output.release()
+        if log is not None:
+            log.close()
+        if display:
+            cv2.destroyAllWindows()
+    return summary

@@ -1,0 +1,34 @@
+"""Predictions over a stream of frames: stable face ids (IoU tracking) and per-face smoothed probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fer_torch.inference.predictor import FaceResult, Predictor, with_smoothed
+from fer_torch.inference.smoothing import ProbabilitySmoother
+from fer_torch.inference.tracking import FaceTracker
+
+
+class StreamPredictor:
+    """Wraps a :class:`Predictor` for video: each result carries a ``face_id`` and probabilities averaged over
+    that face's last ``smooth`` frames (``smooth=1``: raw per-frame predictions)."""
+
+    def __init__(self, predictor: Predictor, smooth: int = 1, method: str = "mean", min_iou: float = 0.3,
+                 max_missing: int = 10) -> None:
+        self.predictor = predictor
+        self.tracker = FaceTracker(min_iou=min_iou, max_missing=max_missing)
+        self.smoother = ProbabilitySmoother(smooth, method)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.predictor.class_names
+
+    def predict_frame(self, frame_bgr: np.ndarray) -> list[FaceResult]:
+        """Classify the faces of the next frame of the stream."""
+        results = self.predictor.predict_frame(frame_bgr)
+        ids = self.tracker.update([r.box for r in results])
+        self.smoother.retain(self.tracker.active_ids)
+        if not results:
+            return []
+        probabilities, labels = self.smoother.update(ids, np.stack([r.probabilities for r in results]))
+        return [with_smoothed(r, i, p, int(k)) for r, i, p, k in zip(results, ids, probabilities, labels)]

@@ -1,0 +1,274 @@
+"""One LightningModule for every architecture: loss, metrics, optimizers and schedules from plain arguments."""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import Any, Literal
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision.transforms import v2
+
+from fer_torch.errors import ConfigError
+from fer_torch.labels import FER2013_CLASSES
+from fer_torch.lit.metrics import classification_metrics
+from fer_torch.spec import InputSpec
+
+OptimizerName = Literal["adam", "adamw", "sgd"]
+SchedulerName = Literal["none", "plateau", "cosine", "onecycle"]
+
+
+class FERClassifier(pl.LightningModule):
+    """Facial expression classifier around a registry model (``fer_torch.models.create_model``).
+
+    Args:
+        arch: registry name of the architecture (``fer_torch.models.list_models()``).
+        num_classes: number of output classes (linked from the datamodule by the training CLI).
+        in_chans: input channels (1 grayscale, 3 RGB).
+        pretrained: ``False``, a library weight name (``imagenet``, ``vggface2`` ...) or a local file.
+        model_kwargs: extra architecture arguments (head type, dense layers ...).
+        class_names: output class names, saved in the checkpoint (linked from the datamodule).
+        input_spec: :meth:`InputSpec.to_dict` of the preprocessing, saved in the checkpoint.
+        class_weights: ``None``, ``"balanced"`` (the datamodule's train-split weights) or one weight per class.
+        label_smoothing: cross-entropy label smoothing.
+        optimizer, lr, weight_decay, momentum, nesterov, betas: optimizer settings (SGD uses momentum/nesterov,
+            Adam/AdamW use betas).
+        scheduler: ``none``, ``plateau`` (ReduceLROnPlateau on ``plateau_monitor``), ``cosine`` (T_max =
+            ``trainer.max_epochs``) or ``onecycle`` (total steps = ``trainer.estimated_stepping_batches``).
+        mixup_alpha: MixUp Beta(alpha, alpha) on training batches; 0 turns it off.
+        channels_last: run the model in channels-last memory format (faster convolutions on CPU/GPU).
+    """
+
+    def __init__(
+        self,
+        arch: str = "bn_cnn",
+        num_classes: int = 7,
+        in_chans: int = 1,
+        pretrained: bool | str = False,
+        model_kwargs: dict[str, Any] | None = None,
+        class_names: list[str] | None = None,
+        input_spec: dict[str, Any] | None = None,
+        class_weights: Literal["balanced"] | list[float] | None = None,
+        label_smoothing: float = 0.0,
+        optimizer: OptimizerName = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        momentum: float = 0.9,
+        nesterov: bool = False,
+        betas: tuple[float, float] = (0.9, 0.999),
+        scheduler: SchedulerName = "none",
+        plateau_monitor: str = "val/acc",
+        plateau_mode: Literal["min", "max"] = "max",
+        plateau_factor: float = 0.5,
+        plateau_patience: int = 10,
+        plateau_min_lr: float = 0.0,
+        cosine_eta_min: float = 0.0,
+        onecycle_pct_start: float = 0.3,
+        mixup_alpha: float = 0.0,
+        channels_last: bool = False,
+    ) -> None:
+        super().__init__()
+        from fer_torch.models import create_model  # deferred: the registry imports timm/torchvision
+
+        if class_names is not None and len(class_names) != num_classes:
+            raise ConfigError(f"{len(class_names)} class names {list(class_names)} for num_classes={num_classes}")
+        if isinstance(class_weights, list) and len(class_weights) != num_classes:
+            raise ConfigError(f"class_weights has {len(class_weights)} values for {num_classes} classes")
+        if isinstance(class_weights, str) and class_weights != "balanced":
+            raise ConfigError(f"class_weights must be 'balanced', a list or null, got {class_weights!r}")
+        # Plain types only (lists/dicts/str), so checkpoints load with torch.load(weights_only=True);
+        # save_hyperparameters reads these normalized locals.
+        class_names = list(class_names) if class_names is not None else None
+        input_spec = InputSpec.from_dict(input_spec).to_dict() if input_spec is not None else None
+        self.save_hyperparameters()
+        self.model = create_model(
+            arch, num_classes, in_chans=in_chans, pretrained=pretrained, **_sized_kwargs(arch, model_kwargs, input_spec)
+        )
+        self.register_buffer(
+            "class_weight",
+            torch.tensor(class_weights, dtype=torch.float32) if isinstance(class_weights, list) else None,
+            persistent=False,
+        )
+        self.mixup = v2.MixUp(alpha=mixup_alpha, num_classes=num_classes) if mixup_alpha > 0 else None
+        self.train_acc = classification_metrics(num_classes, "train/")["acc"]
+        self.val_metrics = classification_metrics(num_classes, "val/")
+        self.test_metrics = classification_metrics(num_classes, "test/")
+
+    # -- what inference needs -------------------------------------------------------------------------------
+    @property
+    def backbone(self) -> nn.Module:
+        """The feature extractor (frozen in phase 1 of two-phase fine-tuning)."""
+        return self.model.backbone
+
+    @property
+    def head(self) -> nn.Module:
+        """The classifier head on top of :attr:`backbone`."""
+        return self.model.head
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Output class names (index = logit index)."""
+        names = self.hparams.get("class_names")
+        if names:
+            return tuple(names)
+        if self.hparams.num_classes == len(FER2013_CLASSES):
+            return FER2013_CLASSES
+        return tuple(f"class_{i}" for i in range(self.hparams.num_classes))
+
+    @property
+    def input_spec(self) -> InputSpec:
+        """Preprocessing the model was trained with (the architecture's defaults when none was recorded)."""
+        spec = self.hparams.get("input_spec")
+        if spec:
+            return InputSpec.from_dict(spec)
+        from fer_torch.models import model_defaults
+
+        defaults = dict(model_defaults(self.hparams.arch))
+        defaults["channels"] = self.hparams.in_chans
+        if len(defaults.get("mean", ())) != defaults["channels"]:
+            defaults["mean"], defaults["std"] = defaults["mean"][:1], defaults["std"][:1]
+        return InputSpec(**{k: v for k, v in defaults.items() if k in InputSpec.__dataclass_fields__})
+
+    # -- forward / loss ------------------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.hparams.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.model(x)
+
+    def setup(self, stage: str) -> None:
+        if self.hparams.class_weights == "balanced" and self.class_weight is None:
+            datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+            weights = getattr(datamodule, "class_weights", None)
+            if weights is None:
+                raise ConfigError("class_weights='balanced' needs a datamodule with class_weights")
+            self.class_weight = torch.as_tensor(weights, dtype=torch.float32, device=self.device)
+        if self.hparams.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+
+    def _loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        # `target` is class indices, or MixUp's soft labels; cross_entropy takes both.
+        return F.cross_entropy(
+            logits, target, weight=self.class_weight, label_smoothing=self.hparams.label_smoothing
+        )
+
+    # Re-seed from (global seed, epoch) right before each epoch's data iterator is created, so a run resumed
+    # from an end-of-epoch checkpoint shuffles and drops out exactly like the uninterrupted run (Lightning
+    # does not checkpoint RNG state). Those points are fit start (first epoch, fresh or resumed; the sanity
+    # check runs under isolate_rng) and the end of every training epoch.
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._start_epoch = int(checkpoint.get("epoch", -1)) + 1
+
+    def on_fit_start(self) -> None:
+        self._reseed(getattr(self, "_start_epoch", 0))
+
+    def on_train_epoch_end(self) -> None:
+        self._reseed(self.current_epoch + 1)
+
+    def _reseed(self, epoch: int) -> None:
+        if "PL_GLOBAL_SEED" not in os.environ:
+            return
+        seed = int(os.environ["PL_GLOBAL_SEED"]) + epoch + 1000 * self.global_rank
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        torch.manual_seed(seed)
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        target = y
+        if self.mixup is not None:
+            x, target = self.mixup(x, y)
+        logits = self(x)
+        loss = self._loss(logits, target)
+        self.train_acc(logits.detach(), y)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y))
+        self.log("train/acc", self.train_acc, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y))
+        return loss
+
+    def _evaluate(self, batch: tuple[torch.Tensor, torch.Tensor], metrics, prefix: str) -> None:
+        x, y = batch
+        logits = self(x)
+        loss = F.cross_entropy(logits, y, weight=self.class_weight)
+        metrics.update(logits, y)
+        self.log(f"{prefix}loss", loss, prog_bar=True, sync_dist=True, batch_size=len(y))
+        self.log_dict(metrics, prog_bar=True, batch_size=len(y))
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, self.val_metrics, "val/")
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, self.test_metrics, "test/")
+
+    def predict_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> torch.Tensor:
+        """Softmax probabilities (N, num_classes) for a batch of images or (images, labels)."""
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        return torch.softmax(self(x), dim=1)
+
+    # -- optimization --------------------------------------------------------------------------------------
+    def param_groups(self) -> list[dict[str, Any]]:
+        """Two groups, ``head`` and ``backbone``, holding every parameter (frozen or not).
+
+        Keeping frozen parameters in the optimizer from the start means two-phase fine-tuning only flips
+        ``requires_grad`` and the learning rate: no group is added mid-run (which breaks ReduceLROnPlateau,
+        Lightning #12141, and DDP, #20340). Frozen parameters get no gradient, and torch optimizers skip
+        parameters whose ``grad`` is None, so weight decay does not move them either.
+        """
+        backbone_ids = {id(p) for p in self.backbone.parameters()}
+        backbone = [p for p in self.model.parameters() if id(p) in backbone_ids]
+        head = [p for p in self.model.parameters() if id(p) not in backbone_ids]
+        return [{"params": head, "name": "head"}, {"params": backbone, "name": "backbone"}]
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        hp = self.hparams
+        groups = [g for g in self.param_groups() if g["params"]]
+        if hp.optimizer == "sgd":
+            optimizer = torch.optim.SGD(
+                groups, lr=hp.lr, momentum=hp.momentum, nesterov=hp.nesterov, weight_decay=hp.weight_decay
+            )
+        elif hp.optimizer in ("adam", "adamw"):
+            cls = torch.optim.Adam if hp.optimizer == "adam" else torch.optim.AdamW
+            optimizer = cls(groups, lr=hp.lr, betas=tuple(hp.betas), weight_decay=hp.weight_decay)
+        else:
+            raise ConfigError(f"unknown optimizer {hp.optimizer!r}; choose adam, adamw or sgd")
+        if hp.scheduler == "none":
+            return {"optimizer": optimizer}
+        if hp.scheduler == "plateau":
+            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimizer, mode=hp.plateau_mode, factor=hp.plateau_factor, patience=hp.plateau_patience,
+                min_lr=hp.plateau_min_lr,
+            )
+            config = {"scheduler": scheduler, "monitor": hp.plateau_monitor, "interval": "epoch"}
+        elif hp.scheduler == "cosine":
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+                optimizer, T_max=max(1, self.trainer.max_epochs or 1), eta_min=hp.cosine_eta_min
+            )
+            config = {"scheduler": scheduler, "interval": "epoch"}
+        elif hp.scheduler == "onecycle":
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(
+                optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
+                total_steps=int(self.trainer.estimated_stepping_batches), pct_start=hp.onecycle_pct_start,
+            )
+            config = {"scheduler": scheduler, "interval": "step"}
+        else:
+            raise ConfigError(f"unknown scheduler {hp.scheduler!r}; choose none, plateau, cosine or onecycle")
+        return {"optimizer": optimizer, "lr_scheduler": config}
+
+
+def _sized_kwargs(arch: str, model_kwargs: dict[str, Any] | None, input_spec: dict[str, Any] | None) -> dict:
+    """``model_kwargs`` plus ``image_size`` from the input spec when the architecture takes one.
+
+    Flatten-based CNNs size their first dense layer from the input, so the model must be built for the
+    size the datamodule delivers (``--data.image_size`` alone is enough to change it).
+    """
+    import inspect
+
+    from fer_torch.models.registry import _entry
+
+    kwargs = dict(model_kwargs or {})
+    if input_spec is not None and "image_size" not in kwargs:
+        if "image_size" in inspect.signature(_entry(arch).factory).parameters:
+            kwargs["image_size"] = tuple(input_spec["image_size"])
+    return kwargs

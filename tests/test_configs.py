@@ -1,0 +1,79 @@
+"""configs/: every file parses with the training CLI, names its seed figure, and keeps data paths relative."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fer_torch.cli.summary import _ParseOnlyCLI
+from fer_torch.cli.train import build_cli, expand_base_configs
+from fer_torch.errors import ConfigError
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+SEED_CONFIGS = sorted(CONFIGS.glob("seed*.yaml"))
+PRESETS = sorted((CONFIGS / "trainer").glob("*.yaml"))
+FROM_SCRATCH = {"mouth_cnn", "plain_cnn", "bn_cnn", "five_layer_cnn"}
+
+
+def _parse(*files: Path):
+    return build_cli([a for f in files for a in ("--config", str(f))], _ParseOnlyCLI).config
+
+
+def test_every_seed_experiment_has_a_config():
+    names = {p.stem for p in SEED_CONFIGS}
+    assert {
+        "seed000_mouth_cnn", "seed000_vgg16_model6", "seed000_vgg16_model7", "seed000_vgg19_model8",
+        "seed000_vgg19_model9", "seed001_plain_cnn", "seed002_bn_cnn", "seed003_five_layer_cnn",
+        "seed003_resnet50", "seed003_resnet50_class_weights", "seed003_resnet50_hist_eq", "seed003_seresnet50",
+        "seed003_seresnet50_class_weights", "seed003_vgg16", "seed003_facenet", "seed004_bn_cnn",
+    } <= names
+
+
+@pytest.mark.parametrize("path", SEED_CONFIGS, ids=[p.stem for p in SEED_CONFIGS])
+def test_config_parses_names_its_seed_and_keeps_paths_relative(path):
+    header = path.read_text().splitlines()[0]
+    assert header.startswith(f"# Seed {path.stem[4:7]}") and "Reported" in path.read_text()
+    config = _parse(path)
+    assert not Path(config.data.root).is_absolute()
+    if config.model.arch not in FROM_SCRATCH:
+        assert config.model.pretrained not in (False, None)  # as the seeds did; tests pass --model.pretrained false
+
+
+def test_seed_specific_settings():
+    mouth = _parse(CONFIGS / "seed000_mouth_cnn.yaml")
+    assert (mouth.data.source, mouth.data.region, list(mouth.data.image_size)) == ("webcam", "mouth", [43, 72])
+    plain = _parse(CONFIGS / "seed001_plain_cnn.yaml")
+    assert plain.data.classes == ["angry", "happy", "sad", "surprise", "neutral"]
+    assert plain.data.max_per_class == {"happy": 4000}
+    five = _parse(CONFIGS / "seed003_five_layer_cnn.yaml")
+    assert five.data.preprocessing == ["unsharp_mask"]
+    resnet = _parse(CONFIGS / "seed003_resnet50.yaml")
+    assert (resnet.model.optimizer, resnet.model.lr, resnet.model.momentum, resnet.model.nesterov) == ("sgd", 0.01, 0.9, True)
+    assert (resnet.model.scheduler, resnet.model.plateau_factor, resnet.model.plateau_patience) == ("plateau", 0.5, 10)
+    finetune = resnet.trainer.callbacks[0].init_args
+    assert (finetune.phase2_lr, finetune.phase2_early_stopping_patience, finetune.train_bn) == (1e-4, 20, True)
+    assert _parse(CONFIGS / "seed003_resnet50_class_weights.yaml").model.class_weights == "balanced"
+    assert _parse(CONFIGS / "seed003_resnet50_hist_eq.yaml").data.preprocessing == ["hist_eq"]
+    assert _parse(CONFIGS / "seed004_bn_cnn.yaml").model.lr == 5e-4
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=[p.stem for p in PRESETS])
+def test_trainer_presets_compose_with_any_config(preset):
+    config = _parse(CONFIGS / "seed002_bn_cnn.yaml", preset)
+    assert config.model.arch == "bn_cnn" and config.trainer.accelerator in ("cpu", "gpu")
+    if preset.stem == "multi_gpu_ddp":
+        assert (config.trainer.devices, config.trainer.strategy, config.trainer.sync_batchnorm) == (-1, "ddp", True)
+        assert config.trainer.precision in ("16-mixed", "bf16-mixed")
+
+
+def test_variant_configs_expand_their_bases(tmp_path):
+    argv = expand_base_configs(["--config", str(CONFIGS / "seed003_seresnet50_class_weights.yaml"), "--x", "1"])
+    assert [Path(a).name for a in argv[1::2][:3]] == [
+        "seed003_resnet50.yaml", "seed003_seresnet50.yaml", "seed003_seresnet50_class_weights.yaml"]
+    assert argv[-2:] == ["--x", "1"]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump({"base_config": "missing.yaml"}))
+    with pytest.raises(ConfigError, match="broken.yaml: base_config 'missing.yaml' not found"):
+        expand_base_configs(["--config", str(broken)])
