@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from pytorch_lightning import Trainer
 from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
@@ -67,10 +66,12 @@ class FERTrainCLI(LightningCLI):
         parser.add_lightning_class_args(LearningRateMonitor, "lr_monitor")
         parser.set_defaults({"lr_monitor.logging_interval": "epoch", "trainer.default_root_dir": DEFAULT_ROOT_DIR})
 
-    def _instantiate_trainer(self, config: dict[str, Any], callbacks: list) -> Trainer:
-        if config.get("logger") in (None, True):
-            config["logger"] = default_loggers(config.get("default_root_dir") or DEFAULT_ROOT_DIR, self.run_name)
-        return super()._instantiate_trainer(config, callbacks)
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        trainer_config = self.config_init.get("trainer") or {}
+        if trainer_config.get("logger") in (None, True) and "logger" not in kwargs:
+            root_dir = trainer_config.get("default_root_dir") or DEFAULT_ROOT_DIR
+            kwargs["logger"] = default_loggers(root_dir, self.run_name)
+        return super().instantiate_trainer(**kwargs)
 
     @property
     def run_name(self) -> str:
