@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import pytest
 import pytorch_lightning as pl
 import torch
@@ -21,7 +23,7 @@ def _tiny(num_classes: int, in_chans: int = 1, pretrained: bool = False) -> FERN
     backbone.add_module("conv1", nn.Sequential(nn.Conv2d(in_chans, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU()))
     backbone.add_module("conv2", nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU()))
     backbone.add_module("pool", nn.AdaptiveAvgPool2d(2))
-    head = nn.Sequential(nn.Flatten(), nn.Linear(32, num_classes))
+    head = nn.Sequential(OrderedDict(flatten=nn.Flatten(), out=nn.Linear(32, num_classes)))  # heads name their last layer "out"
     return FERNet(backbone, head)
 
 
