@@ -16,7 +16,7 @@ from fer_torch.cli.live import add_detector_arguments, detector_options
 from fer_torch.errors import ConfigError
 from fer_torch.inference.collect import CaptureResult, Collector, preview
 from fer_torch.inference.detectors import build_detector
-from fer_torch.inference.session import display_available
+from fer_torch.inference.session import use_display
 from fer_torch.inference.video import FrameSource, open_source
 from fer_torch.labels import canonical_name, canonical_names
 
@@ -96,11 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError("use one camera, or video files only, as --source")
     if cameras:
         classes = canonical_names(args.classes)
-        display = not args.no_display
-        if display:
-            display, reason = display_available()
-            if not display:
-                print(f"note: {reason}: no preview window, prompts go to the terminal", file=sys.stderr)
+        display = use_display(not args.no_display, "no preview window, prompts go to the terminal")
         source = open_source(cameras[0])
         try:
             for label in classes:

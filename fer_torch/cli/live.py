@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
@@ -12,7 +11,7 @@ from fer_torch.errors import ConfigError
 from fer_torch.inference.detectors import DETECTOR_NAMES
 from fer_torch.inference.device import select_device
 from fer_torch.inference.predictor import PRECISIONS, Predictor
-from fer_torch.inference.session import FaceLog, display_available, histogram_path, run_session
+from fer_torch.inference.session import FaceLog, histogram_path, run_session, use_display
 from fer_torch.inference.smoothing import SMOOTHING_METHODS
 from fer_torch.inference.stream import StreamPredictor
 from fer_torch.inference.video import FrameWriter, open_source
@@ -94,11 +93,7 @@ def run_live(args: argparse.Namespace) -> int:
     predictor = Predictor.from_checkpoint(args.weights, device=device, detector=args.detector,
                                           precision=args.precision, **detector_options(args))
     source = open_source(args.source)
-    display = not args.no_display
-    if display:
-        display, reason = display_available()
-        if not display:
-            print(f"note: {reason}: running headless (no window)", file=sys.stderr)
+    display = use_display(not args.no_display, "running headless (no window)")
     print(f"{source.kind} {source.name}: {args.detector} detector, {predictor.region} model "
           f"({', '.join(predictor.class_names)}) on {device} in {args.precision}, "
           f"smoothing over {args.smooth} frame(s)", flush=True)

@@ -38,6 +38,16 @@ def display_available() -> tuple[bool, str]:
     return True, ""
 
 
+def use_display(requested: bool, fallback: str) -> bool:
+    """Whether to show a window: ``requested`` and possible; otherwise say why in one line on stderr."""
+    if not requested:
+        return False
+    available, reason = display_available()
+    if not available:
+        print(f"note: {reason}: {fallback}", file=sys.stderr)
+    return available
+
+
 class FaceLog:
     """Per-frame CSV: ``frame,time_s,face_id,x,y,w,h,label,score`` plus one probability column per class."""
 
