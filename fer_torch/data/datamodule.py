@@ -88,18 +88,6 @@ class FERDataModule(pl.LightningDataModule):
         build_augmentation(train_augment, self.spec.image_size)  # a bad preset/config fails here, not in a worker
         if not 0 <= val_fraction < 1:
             raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
-        self.train_augment = train_augment
-        self.batch_size = batch_size
-        self.num_workers = num_workers
-        self.pin_memory = pin_memory
-        self.persistent_workers = persistent_workers
-        self.val_fraction = val_fraction
-        self.split_seed = split_seed
-        self.split_test_by_prefix = split_test_by_prefix
-        self.strict = strict
-        self.cache_dir = cache_dir
-        self.use_cache = use_cache
-        self.rgb = rgb
         self._splits: dict[str, Samples] | None = None
         self._class_names: tuple[str, ...] | None = None
 
@@ -139,24 +127,24 @@ class FERDataModule(pl.LightningDataModule):
         raw = load_splits(
             self.root,
             self.source,
-            rgb=self.rgb,
+            rgb=self.hparams.rgb,
             region=self.spec.region,
-            val_fraction=self.val_fraction,
-            split_seed=self.split_seed,
-            split_test_by_prefix=self.split_test_by_prefix,
-            strict=self.strict,
-            cache_dir=self.cache_dir,
-            use_cache=self.use_cache,
+            val_fraction=self.hparams.val_fraction,
+            split_seed=self.hparams.split_seed,
+            split_test_by_prefix=self.hparams.split_test_by_prefix,
+            strict=self.hparams.strict,
+            cache_dir=self.hparams.cache_dir,
+            use_cache=self.hparams.use_cache,
         )
-        if "val" not in raw and "train" in raw and self.val_fraction > 0:  # e.g. Kaggle train.csv
-            raw["train"], raw["val"] = stratified_split(raw["train"], self.val_fraction, self.split_seed)
+        if "val" not in raw and "train" in raw and self.hparams.val_fraction > 0:  # e.g. Kaggle train.csv
+            raw["train"], raw["val"] = stratified_split(raw["train"], self.hparams.val_fraction, self.hparams.split_seed)
         classes = list(self.class_names)
         self._splits = {
             split: select_classes(
                 samples,
                 classes=classes,
                 max_per_class=self.max_per_class if split == "train" else None,
-                seed=self.split_seed,
+                seed=self.hparams.split_seed,
             )
             for split, samples in raw.items()
         }
@@ -184,12 +172,12 @@ class FERDataModule(pl.LightningDataModule):
         dataset.reseed(torch.initial_seed())  # num_workers=0 path; workers reseed in seed_worker
         return DataLoader(
             dataset,
-            batch_size=self.batch_size,
+            batch_size=self.hparams.batch_size,
             shuffle=shuffle,
             drop_last=False,
-            num_workers=self.num_workers,
-            pin_memory=self.pin_memory,
-            persistent_workers=self.persistent_workers and self.num_workers > 0,
+            num_workers=self.hparams.num_workers,
+            pin_memory=self.hparams.pin_memory,
+            persistent_workers=self.hparams.persistent_workers and self.hparams.num_workers > 0,
             worker_init_fn=seed_worker,
         )
 
@@ -201,7 +189,7 @@ class FERDataModule(pl.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         """Shuffled training batches with ``train_augment``."""
-        return self._loader(self.dataset("train", self.train_augment), shuffle=True)
+        return self._loader(self.dataset("train", self.hparams.train_augment), shuffle=True)
 
     def val_dataloader(self) -> DataLoader:
         """Validation batches, eval pipeline, fixed order."""
