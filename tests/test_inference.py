@@ -185,8 +185,27 @@ def test_bf16_predictor_agrees_with_fp32(checkpoint, two_astronauts):
     for a, b in zip(exact, fast):
         assert b.probabilities.dtype == np.float32
         np.testing.assert_allclose(b.probabilities, a.probabilities, atol=0.02)
-    with pytest.raises(ConfigError, match="precision must be one of fp32, bf16"):
+    with pytest.raises(ConfigError, match="precision must be one of auto, fp32, bf16"):
         Predictor.from_checkpoint(checkpoint, device="cpu", precision="fp16")
+
+
+@pytest.mark.parametrize("has_amx, device, expected", [
+    (True, "cpu", "bf16"), (False, "cpu", "fp32"), (True, "cuda", "fp32"),
+])
+def test_auto_precision_is_bf16_only_on_amx_cpus(monkeypatch, has_amx, device, expected):
+    from fer_torch.inference import device as device_module
+
+    monkeypatch.setattr(device_module, "cpu_has_amx_bf16", lambda: has_amx)
+    assert device_module.resolve_precision("auto", torch.device(device)) == expected
+    assert device_module.resolve_precision("fp32", torch.device(device)) == "fp32"
+
+
+def test_auto_precision_predictor_reports_what_it_runs(checkpoint):
+    from fer_torch.inference.device import cpu_has_amx_bf16
+
+    predictor = Predictor.from_checkpoint(checkpoint, device="cpu", precision="auto")
+    assert predictor.precision == ("bf16" if cpu_has_amx_bf16() else "fp32")
+    assert predictor.dtype == next(predictor.model.parameters()).dtype
 
 
 def test_no_face_gives_no_result(predictor):

@@ -29,8 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in SUITES:
         module = importlib.import_module(f"fer_torch.benchmarks.{name}")
         module.add_arguments(sub.add_parser(name, help=module.__doc__.splitlines()[0] if module.__doc__ else name))
-    all_parser = sub.add_parser("all", help="every suite with its defaults")
-    all_parser.add_argument("--quick", action="store_true", help="fewer iterations")
+    sub.add_parser("all", help="every suite with its defaults, in one run")
     return parser
 
 

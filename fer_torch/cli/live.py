@@ -10,7 +10,7 @@ import torch
 from fer_torch.errors import ConfigError
 from fer_torch.inference.detectors import DETECTOR_NAMES
 from fer_torch.inference.device import select_device
-from fer_torch.inference.predictor import PRECISIONS, Predictor
+from fer_torch.inference.predictor import PRECISION_CHOICES, Predictor
 from fer_torch.inference.session import FaceLog, histogram_path, run_session, use_display
 from fer_torch.inference.smoothing import SMOOTHING_METHODS
 from fer_torch.inference.stream import StreamPredictor
@@ -63,8 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-display", action="store_true", help="never open a window")
     parser.add_argument("--no-bars", action="store_true", help="draw boxes and labels without probability bars")
     parser.add_argument("--max-frames", type=int, help="stop after N frames")
-    parser.add_argument("--precision", choices=tuple(PRECISIONS), default="fp32",
-                        help="model precision: fp32 (default) or bf16 (faster on CPUs with AMX and recent GPUs)")
+    parser.add_argument("--precision", choices=PRECISION_CHOICES, default="auto",
+                        help="model precision: auto (default: bf16 on CPUs with AMX-BF16, else fp32), fp32 or bf16")
+    parser.add_argument("--no-pipeline", action="store_true",
+                        help="classify each frame before reading the next (default: detect the next frame's faces "
+                             "while classifying this one: more frames/s, one frame of read-ahead)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (default: 1: a frame's few faces are too small a batch to split, "
                              "and OpenCV's detector uses the other cores)")
@@ -95,7 +98,7 @@ def run_live(args: argparse.Namespace) -> int:
     source = open_source(args.source)
     display = use_display(not args.no_display, "running headless (no window)")
     print(f"{source.kind} {source.name}: {args.detector} detector, {predictor.region} model "
-          f"({', '.join(predictor.class_names)}) on {device} in {args.precision}, "
+          f"({', '.join(predictor.class_names)}) on {device} in {predictor.precision}, "
           f"smoothing over {args.smooth} frame(s)", flush=True)
     output = log = None
     try:
@@ -105,7 +108,8 @@ def run_live(args: argparse.Namespace) -> int:
         source.release()
         raise
     summary = run_session(source, StreamPredictor(predictor, args.smooth, args.smooth_method), output=output, log=log,
-                          display=display, max_frames=args.max_frames, bars=not args.no_bars)
+                          display=display, max_frames=args.max_frames, bars=not args.no_bars,
+                          pipeline=not args.no_pipeline)
     print(summary.format())
     if output is not None:
         print(f"annotated output: {args.output} ({output.frames} frames)")

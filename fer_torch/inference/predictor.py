@@ -10,7 +10,7 @@ Usable from a notebook::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -28,7 +28,8 @@ from fer_torch.inference.detectors import (
     clip_box,
     expand_box,
 )
-from fer_torch.inference.device import select_device
+from fer_torch.inference.device import resolve_precision, select_device
+from fer_torch.inference.pipeline import detect_ahead
 from fer_torch.spec import InputSpec
 
 FACE_MARGIN = 0.1
@@ -36,6 +37,9 @@ FACE_MARGIN = 0.1
 
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
 """Inference precisions: ``bf16`` runs the model in bfloat16, fast on CPUs with AMX and on recent GPUs."""
+
+PRECISION_CHOICES = ("auto", *PRECISIONS)
+"""What a caller may ask for: ``auto`` resolves per device (:func:`fer_torch.inference.device.resolve_precision`)."""
 
 
 @dataclass(frozen=True)
@@ -93,9 +97,10 @@ class Predictor:
         margin: float = FACE_MARGIN,
         precision: str = "fp32",
     ) -> None:
-        if precision not in PRECISIONS:
-            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        if precision not in PRECISION_CHOICES:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISION_CHOICES)}, got {precision!r}")
         self.device = select_device(device)
+        self.precision = precision = resolve_precision(precision, self.device)
         self.dtype = PRECISIONS[precision]
         # bf16 convolutions (oneDNN AMX kernels) want channels-last tensors; fp32 gains nothing from it.
         self.memory_format = torch.channels_last if precision == "bf16" else torch.contiguous_format
@@ -117,7 +122,8 @@ class Predictor:
         **detector_options,
     ) -> "Predictor":
         """Load a checkpoint (default ``weights/fer_default.ckpt``) and build the named detector
-        (``haar`` | ``mtcnn``; options ``scale_factor``, ``min_neighbors``, ``min_size``)."""
+        (``haar`` | ``mtcnn``; options ``scale_factor``, ``min_neighbors``, ``min_size``); ``precision`` is
+        ``fp32``, ``bf16`` or ``auto``."""
         from fer_torch.lit.checkpoint import DEFAULT_WEIGHTS, load_classifier
 
         path = Path(path) if path is not None else DEFAULT_WEIGHTS
@@ -187,6 +193,12 @@ class Predictor:
     def predict_frame(self, frame_bgr: np.ndarray) -> list[FaceResult]:
         """Detect, crop and classify every face of a BGR (or gray) uint8 frame."""
         return self.predict_detections(frame_bgr, self.detector.detect_faces(frame_bgr))
+
+    def predict_frames(self, frames: Iterable[np.ndarray]) -> Iterator[list[FaceResult]]:
+        """:meth:`predict_frame` over a sequence of frames, detecting the next frame's faces while classifying
+        the current one (:func:`fer_torch.inference.pipeline.detect_ahead`); one list per frame, in order."""
+        for frame, detections in detect_ahead(frames, self.detector.detect_faces):
+            yield self.predict_detections(frame, detections)
 
 
 def with_smoothed(result: FaceResult, face_id: int, probabilities: np.ndarray, label_index: int) -> FaceResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fer_torch.inference.detectors import Detection
 from fer_torch.inference.predictor import FaceResult, Predictor, with_smoothed
 from fer_torch.inference.smoothing import ProbabilitySmoother
 from fer_torch.inference.tracking import FaceTracker
@@ -23,9 +24,17 @@ class StreamPredictor:
     def class_names(self) -> tuple[str, ...]:
         return self.predictor.class_names
 
+    def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
+        """The predictor's face detection (thread-safe to run ahead of :meth:`predict_detections`)."""
+        return self.predictor.detector.detect_faces(frame_bgr)
+
     def predict_frame(self, frame_bgr: np.ndarray) -> list[FaceResult]:
         """Classify the faces of the next frame of the stream."""
-        results = self.predictor.predict_frame(frame_bgr)
+        return self.predict_detections(frame_bgr, self.detect(frame_bgr))
+
+    def predict_detections(self, frame_bgr: np.ndarray, detections: list[Detection]) -> list[FaceResult]:
+        """Classify the already-detected faces of the next frame of the stream, then track and smooth them."""
+        results = self.predictor.predict_detections(frame_bgr, detections)
         ids = self.tracker.update([r.box for r in results])
         self.smoother.retain(self.tracker.active_ids)
         if not results:

@@ -1,0 +1,87 @@
+"""tools/benchmark.py suites on tiny settings: each prints its markdown table with the rows it promises."""
+
+import pytest
+
+from fer_torch.cli.benchmark import build_parser, main
+from fer_torch.inference.synthetic_video import BACKGROUNDS, face_frames
+from fer_torch.inference.untrained import save_checkpoint, untrained_classifier
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """Body rows of the markdown tables in ``text`` (header and separator rows dropped)."""
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines() if line.startswith("|")]
+    return [r for r in rows if not all(set(c) <= set("-: ") for c in r)][1:]
+
+
+def test_train_suite_times_both_paths_in_both_precisions(capsys):
+    assert main(["train", "--arch", "mouth_cnn", "--batch", "4", "--steps", "2", "--warmup", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Machine: ")
+    rows = table_rows(out)
+    assert [(r[0], r[1]) for r in rows] == [("mouth_cnn", "32"), ("mouth_cnn", "bf16-mixed")]
+    for row in rows:
+        lit, bare, ratio = map(float, row[2:])
+        assert lit > 0 and bare > 0 and ratio == pytest.approx(lit / bare, abs=0.01)
+
+
+def test_infer_suite_reports_fp32_and_bf16(capsys):
+    assert main(["infer", "--models", "mouth_cnn", "--batch", "4", "--repeats", "1", "--budget", "0.1"]) == 0
+    (row,) = table_rows(capsys.readouterr().out)
+    assert row[:3] == ["mouth_cnn", "1x43x72", "0.00M"] and len(row) == 8
+
+
+def test_data_suite_on_fixture_folders(fer_folder, capsys):
+    assert main(["data", "--data", str(fer_folder), "--workers", "0", "--batches", "2", "--batch-size", "4"]) == 0
+    rows = table_rows(capsys.readouterr().out)
+    assert [r[0].split(",")[0] for r in rows] == ["FER2013 CSV parse (`fer2013.csv`)", "Folder decode",
+                                                   "Folder load", "DataLoader"]
+    assert rows[0][1] == f"{56 + 28 + 28} rows"  # train + val + val again as PrivateTest
+
+
+def test_live_suite_times_every_stage_on_the_same_frames(tmp_path, capsys):
+    weights = save_checkpoint(untrained_classifier("mouth_cnn"), tmp_path / "mouth_cnn.ckpt")
+    assert main(["live", "--weights", str(weights), "--frames", "4", "--repeats", "1", "--smooth", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "1.00 faces/frame" in out and "scene background" in out and "mouth_cnn.ckpt" in out
+    rows = table_rows(out)
+    assert [r[0].split(" (")[0] for r in rows] == [
+        "haar alone", "haar + model fp32, in turn", "haar + model bf16, in turn", "haar + model fp32, detect ahead",
+        "haar + model bf16, detect ahead", "full live path fp32", "full live path bf16"]
+    assert all(r[1] == "4" for r in rows) and rows[0][4] == "1.00"
+    assert "mouth crops" in rows[1][0]
+
+
+def test_live_suite_times_a_random_architecture(capsys):
+    assert main(["live", "--arch", "mouth_cnn", "--frames", "2", "--repeats", "1", "--background", "gradient"]) == 0
+    assert "randomly initialised mouth_cnn (--arch" in capsys.readouterr().out
+
+
+def test_live_suite_rejects_arch_with_weights(tmp_path, capsys):
+    from fer_torch.cli.common import run_tool
+
+    assert run_tool(main, ["live", "--arch", "bn_cnn", "--weights", str(tmp_path / "x.ckpt")]) == 2
+    assert "give --arch or --weights, not both" in capsys.readouterr().err
+
+
+def test_all_runs_every_suite_with_its_defaults():
+    parser = build_parser()
+    assert parser.parse_args(["all"]).suite == "all"
+    assert parser.parse_args(["train"]).precision == ["32", "bf16-mixed"]
+    assert parser.parse_args(["infer"]).bf16 is True and parser.parse_args(["infer", "--no-bf16"]).bf16 is False
+    assert parser.parse_args(["live"]).background == "scene"
+
+
+@pytest.mark.parametrize("background", BACKGROUNDS)
+@pytest.mark.parametrize("faces", [1, 2])
+def test_synthetic_backgrounds_hold_exactly_the_pasted_faces(background, faces):
+    from fer_torch.inference.detectors import build_detector
+
+    detector = build_detector("haar")
+    counts = [len(detector.detect_faces(f)) for f in face_frames(10, size=(640, 360), faces=faces,
+                                                                 background=background)]
+    assert counts == [faces] * 10
+
+
+def test_unknown_background_is_an_error():
+    with pytest.raises(ValueError, match="background must be one of gradient, scene"):
+        next(face_frames(1, background="space"))
