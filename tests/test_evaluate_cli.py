@@ -100,6 +100,18 @@ def test_csv_and_folder_forms_give_the_same_metrics(checkpoints, fer_folder, fer
     assert results[0] == results[1]
 
 
+def test_bf16_evaluation_is_close_to_fp32(checkpoints, fer_folder, tmp_path, capsys):
+    for precision in ("fp32", "bf16"):
+        argv = ["--checkpoint", checkpoints["other"], "--data", fer_folder, "--output", tmp_path / precision,
+                "--precision", precision, "--tta", "flip"]
+        assert run_evaluate(argv, capsys)[0] == 0
+    (fp32, fp32_preds), (bf16, bf16_preds) = load_outputs(tmp_path / "fp32"), load_outputs(tmp_path / "bf16")
+    assert "- Precision: bf16" in (tmp_path / "bf16" / "report.md").read_text()
+    probabilities = list(FER2013_CLASSES)
+    np.testing.assert_allclose(bf16_preds[probabilities], fp32_preds[probabilities], atol=0.03)
+    assert bf16["n"] == fp32["n"]
+
+
 def test_ensemble_of_one_checkpoint_twice_equals_it_alone(checkpoints, fer_folder, tmp_path, capsys):
     runs = {
         "alone": [checkpoints["base"]],

@@ -11,6 +11,7 @@ import argparse
 from fer_torch.evaluation.ensemble import VOTES
 from fer_torch.evaluation.runner import OUTPUT_FILES, evaluate, write_evaluation
 from fer_torch.evaluation.tta import TTA_MODES
+from fer_torch.inference.device import PRECISION_CHOICES
 
 SOURCES = ("auto", "csv", "folder", "webcam")
 SPLITS = ("train", "val", "test")
@@ -29,6 +30,8 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--face-margin", type=float, default=0.1, help="face crop margin, fraction of the box side")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    parser.add_argument("--precision", choices=PRECISION_CHOICES, default="fp32",
+                        help="model precision: fp32 (default), bf16, or auto (what live.py uses: bf16 on AMX CPUs)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,9 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     result = evaluate(args.checkpoint, args.data, split=args.split, source=args.source, tta=args.tta,
                       detect_faces=args.detect_faces, face_margin=args.face_margin, batch_size=args.batch_size,
-                      device=args.device, weights=args.weights, vote=args.vote, sequence_n=args.sequence_n)
+                      device=args.device, weights=args.weights, vote=args.vote, sequence_n=args.sequence_n,
+                      precision=args.precision)
     checkpoints = args.checkpoint or ["weights/fer_default.ckpt"]
-    details = {"Checkpoints": ", ".join(checkpoints), "Data": f"{args.data} ({args.split})", "TTA": args.tta}
+    details = {"Checkpoints": ", ".join(checkpoints), "Data": f"{args.data} ({args.split})", "TTA": args.tta,
+               "Precision": args.precision}
     if len(checkpoints) > 1:
         details["Ensemble"] = f"{args.vote}" + (f", weights {args.weights}" if args.weights else "")
     write_evaluation(result, args.output, details)

@@ -28,7 +28,7 @@ from fer_torch.evaluation.plots import plot_confusion_matrix
 from fer_torch.evaluation.report import write_metrics_json, write_predictions_csv, write_report
 from fer_torch.evaluation.sequence import sequence_accuracy
 from fer_torch.evaluation.tta import with_tta
-from fer_torch.inference.device import select_device
+from fer_torch.inference.device import model_input, select_device, to_precision
 from fer_torch.labels import canonical_names, remap_table
 from fer_torch.lit.checkpoint import DEFAULT_WEIGHTS, load_classifier
 from fer_torch.spec import InputSpec
@@ -81,11 +81,12 @@ def resolve_checkpoints(checkpoints: Sequence[str | Path] | None) -> list[Path]:
     return [Path(DEFAULT_WEIGHTS)]
 
 
-def load_models(checkpoints: Sequence[str | Path], device: torch.device) -> list[LoadedModel]:
-    """Load every checkpoint; all must predict the same set of classes (order may differ)."""
+def load_models(checkpoints: Sequence[str | Path], device: torch.device, precision: str = "fp32") -> list[LoadedModel]:
+    """Load every checkpoint in ``precision`` (``fp32``, ``bf16``, ``auto``); all must predict the same set of
+    classes (order may differ)."""
     models = []
     for path in checkpoints:
-        classifier = load_classifier(path, device)
+        classifier, _ = to_precision(load_classifier(path, device), precision, device)
         models.append(LoadedModel(Path(path), classifier, tuple(classifier.class_names), classifier.input_spec))
     reference = models[0]
     for model in models[1:]:
@@ -122,24 +123,25 @@ def to_model_classes(samples: Samples, class_names: Sequence[str], checkpoint: P
 
 @torch.inference_mode()
 def predict_probabilities(model: LoadedModel, images: Sequence[np.ndarray] | np.ndarray, batch_size: int = 256,
-                          tta: str = "none", device: torch.device | str = "cpu") -> torch.Tensor:
-    """Softmax probabilities ``(N, K)`` of one model, in its own class order, with optional TTA."""
+                          tta: str = "none") -> torch.Tensor:
+    """Softmax probabilities ``(N, K)`` of one model (on its own device and precision), in its own class order,
+    with optional TTA."""
     predict = with_tta(model.module, tta)
     out = []
     for start in range(0, len(images), batch_size):
-        batch = preprocess_batch(images[start:start + batch_size], model.input_spec).to(device)
+        batch = model_input(preprocess_batch(images[start:start + batch_size], model.input_spec), model.module)
         out.append(predict(batch).cpu())
     return torch.cat(out) if out else torch.empty(0, len(model.class_names))
 
 
 def predict_split(checkpoints: Sequence[str | Path] | None, data: str | Path, *, split: str = "val",
                   source: str = "auto", tta: str = "none", detect_faces: bool = False, face_margin: float = 0.1,
-                  batch_size: int = 256, device: str = "auto") -> SplitPredictions:
+                  batch_size: int = 256, device: str = "auto", precision: str = "fp32") -> SplitPredictions:
     """Each model's probabilities on ``split`` of ``data``, reordered into the first model's class order."""
     if batch_size < 1:
         raise ConfigError(f"batch size must be >= 1, got {batch_size}")
     torch_device = select_device(device)
-    models = load_models(resolve_checkpoints(checkpoints), torch_device)
+    models = load_models(resolve_checkpoints(checkpoints), torch_device, precision)
     class_names = models[0].class_names
     rgb = detect_faces or any(m.input_spec.channels == 3 for m in models)
     regions = sorted({m.input_spec.region for m in models})
@@ -157,7 +159,7 @@ def predict_split(checkpoints: Sequence[str | Path] | None, data: str | Path, *,
             raise EmptySplitError(f"{data}: no face found in any of the {no_face} {split!r} images")
     probs = []
     for model in models:
-        p = predict_probabilities(model, inputs[model.input_spec.region].images, batch_size, tta, torch_device)
+        p = predict_probabilities(model, inputs[model.input_spec.region].images, batch_size, tta)
         probs.append(align_columns(p, model.class_names, class_names, what=str(model.path)))
     return SplitPredictions(probs, tuple(class_names), samples, no_face, time.perf_counter() - start)
 
@@ -165,12 +167,12 @@ def predict_split(checkpoints: Sequence[str | Path] | None, data: str | Path, *,
 def evaluate(checkpoints: Sequence[str | Path] | None, data: str | Path, *, split: str = "val", source: str = "auto",
              tta: str = "none", detect_faces: bool = False, face_margin: float = 0.1, batch_size: int = 256,
              device: str = "auto", weights: Sequence[float] | None = None, vote: str = "mean",
-             sequence_n: Sequence[int] | None = None) -> EvaluationResult:
+             sequence_n: Sequence[int] | None = None, precision: str = "fp32") -> EvaluationResult:
     """Evaluate a checkpoint (or an ensemble of several) on one split; see :func:`write_evaluation` for the files."""
     if weights is not None and len(weights) != len(checkpoints or [None]):
         raise ConfigError(f"{len(weights)} --weights for {len(checkpoints or [None])} checkpoint(s)")
     split_preds = predict_split(checkpoints, data, split=split, source=source, tta=tta, detect_faces=detect_faces,
-                                face_margin=face_margin, batch_size=batch_size, device=device)
+                                face_margin=face_margin, batch_size=batch_size, device=device, precision=precision)
     scores, preds = combine_probabilities(split_preds.probs, weights, vote)
     samples = split_preds.samples
     metrics = compute_metrics(preds, samples.labels, split_preds.class_names)

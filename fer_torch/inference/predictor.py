@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import torch
 
-from fer_torch.errors import CheckpointError, ConfigError
+from fer_torch.errors import CheckpointError
 from fer_torch.inference.detectors import (
     Box,
     Detection,
@@ -28,18 +28,15 @@ from fer_torch.inference.detectors import (
     clip_box,
     expand_box,
 )
-from fer_torch.inference.device import resolve_precision, select_device
+from fer_torch.inference.device import PRECISION_CHOICES, PRECISIONS, model_input, select_device, to_precision
 from fer_torch.inference.pipeline import detect_ahead
 from fer_torch.spec import InputSpec
 
 FACE_MARGIN = 0.1
 """Face crops (live and collected) are the detector's box grown by 10% on every side."""
 
-PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
-"""Inference precisions: ``bf16`` runs the model in bfloat16, fast on CPUs with AMX and on recent GPUs."""
-
-PRECISION_CHOICES = ("auto", *PRECISIONS)
-"""What a caller may ask for: ``auto`` resolves per device (:func:`fer_torch.inference.device.resolve_precision`)."""
+__all__ = ["FACE_MARGIN", "PRECISIONS", "PRECISION_CHOICES", "FaceResult", "Predictor", "region_box", "reader_image",
+           "with_smoothed"]
 
 
 @dataclass(frozen=True)
@@ -97,14 +94,9 @@ class Predictor:
         margin: float = FACE_MARGIN,
         precision: str = "fp32",
     ) -> None:
-        if precision not in PRECISION_CHOICES:
-            raise ConfigError(f"precision must be one of {', '.join(PRECISION_CHOICES)}, got {precision!r}")
         self.device = select_device(device)
-        self.precision = precision = resolve_precision(precision, self.device)
-        self.dtype = PRECISIONS[precision]
-        # bf16 convolutions (oneDNN AMX kernels) want channels-last tensors; fp32 gains nothing from it.
-        self.memory_format = torch.channels_last if precision == "bf16" else torch.contiguous_format
-        self.model = model.to(self.device, self.dtype).to(memory_format=self.memory_format).eval()
+        self.model, self.precision = to_precision(model, precision, self.device)
+        self.dtype = PRECISIONS[self.precision]
         self.class_names = tuple(class_names)
         self.input_spec = InputSpec.from_dict(input_spec)
         self.detector = detector if detector is not None else build_detector("haar")
@@ -160,8 +152,7 @@ class Predictor:
 
         if not images:
             return np.zeros((0, len(self.class_names)), dtype=np.float32)
-        batch = preprocess_batch(list(images), self.input_spec)
-        batch = batch.to(self.device, self.dtype, memory_format=self.memory_format)
+        batch = model_input(preprocess_batch(list(images), self.input_spec), self.model)
         with torch.inference_mode():
             logits = self.model(batch)
         if logits.shape[-1] != len(self.class_names):
