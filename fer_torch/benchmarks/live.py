@@ -21,7 +21,8 @@ import torch
 
 from fer_torch.errors import ConfigError
 from fer_torch.inference.detectors import DETECTOR_NAMES, build_detector
-from fer_torch.inference.predictor import PRECISIONS, Predictor
+from fer_torch.inference.device import PRECISIONS
+from fer_torch.inference.predictor import Predictor
 from fer_torch.inference.session import FaceLog, run_session
 from fer_torch.inference.stream import StreamPredictor
 from fer_torch.inference.synthetic_video import BACKGROUNDS, make_face_video

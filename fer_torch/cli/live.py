@@ -9,8 +9,8 @@ import torch
 
 from fer_torch.errors import ConfigError
 from fer_torch.inference.detectors import DETECTOR_NAMES
-from fer_torch.inference.device import select_device
-from fer_torch.inference.predictor import PRECISION_CHOICES, Predictor
+from fer_torch.inference.device import PRECISION_CHOICES, select_device
+from fer_torch.inference.predictor import Predictor
 from fer_torch.inference.session import FaceLog, histogram_path, run_session, use_display
 from fer_torch.inference.smoothing import SMOOTHING_METHODS
 from fer_torch.inference.stream import StreamPredictor

@@ -28,15 +28,12 @@ from fer_torch.inference.detectors import (
     clip_box,
     expand_box,
 )
-from fer_torch.inference.device import PRECISION_CHOICES, PRECISIONS, model_input, select_device, to_precision
+from fer_torch.inference.device import PRECISIONS, model_input, select_device, to_precision
 from fer_torch.inference.pipeline import detect_ahead
 from fer_torch.spec import InputSpec
 
 FACE_MARGIN = 0.1
 """Face crops (live and collected) are the detector's box grown by 10% on every side."""
-
-__all__ = ["FACE_MARGIN", "PRECISIONS", "PRECISION_CHOICES", "FaceResult", "Predictor", "region_box", "reader_image",
-           "with_smoothed"]
 
 
 @dataclass(frozen=True)
