@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", nargs="+", default=["32", "bf16-mixed"], choices=["32", "bf16-mixed"],
                         help="float32 and/or bf16 autocast (default: both)")
     parser.add_argument("--batch", type=int, default=64, help="batch size")
-    parser.add_argument("--steps", type=int, default=10, help="timed batches per path")
+    parser.add_argument("--steps", type=int, default=30, help="timed batches per path")
     parser.add_argument("--warmup", type=int, default=3, help="untimed batches first")
 
 

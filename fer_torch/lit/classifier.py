@@ -183,7 +183,7 @@ class FERClassifier(pl.LightningModule):
             x, target = self.mixup(x, y)
         logits = self(x)
         loss = self._loss(logits, target)
-        self.train_acc(logits.detach(), y)
+        self.train_acc.update(logits.detach(), y)  # update only: forward() would also compute a per-batch value
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y))
         self.log("train/acc", self.train_acc, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y))
         return loss
