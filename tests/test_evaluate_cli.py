@@ -112,6 +112,16 @@ def test_bf16_evaluation_is_close_to_fp32(checkpoints, fer_folder, tmp_path, cap
     assert bf16["n"] == fp32["n"]
 
 
+def test_auto_precision_report_names_the_resolved_precision(checkpoints, fer_folder, tmp_path, capsys):
+    from fer_torch.inference.device import cpu_has_amx_bf16
+
+    argv = ["--checkpoint", checkpoints["base"], "--data", fer_folder, "--output", tmp_path, "--precision", "auto",
+            "--device", "cpu"]
+    assert run_evaluate(argv, capsys)[0] == 0
+    expected = "bf16" if cpu_has_amx_bf16() else "fp32"
+    assert f"- Precision: {expected}" in (tmp_path / "report.md").read_text()
+
+
 def test_ensemble_of_one_checkpoint_twice_equals_it_alone(checkpoints, fer_folder, tmp_path, capsys):
     runs = {
         "alone": [checkpoints["base"]],

@@ -11,7 +11,7 @@ import argparse
 from fer_torch.evaluation.ensemble import VOTES
 from fer_torch.evaluation.runner import OUTPUT_FILES, evaluate, write_evaluation
 from fer_torch.evaluation.tta import TTA_MODES
-from fer_torch.inference.device import PRECISION_CHOICES
+from fer_torch.inference.device import PRECISION_CHOICES, resolve_precision, select_device
 
 SOURCES = ("auto", "csv", "folder", "webcam")
 SPLITS = ("train", "val", "test")
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                       precision=args.precision)
     checkpoints = args.checkpoint or ["weights/fer_default.ckpt"]
     details = {"Checkpoints": ", ".join(checkpoints), "Data": f"{args.data} ({args.split})", "TTA": args.tta,
-               "Precision": args.precision}
+               "Precision": resolve_precision(args.precision, select_device(args.device))}
     if len(checkpoints) > 1:
         details["Ensemble"] = f"{args.vote}" + (f", weights {args.weights}" if args.weights else "")
     write_evaluation(result, args.output, details)
