@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import torch
 
+from fer_torch.inference.device import model_input, to_precision
 from fer_torch.models import create_model, list_models, model_defaults
 
 
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=10, help="timed runs per measurement (at most; median kept)")
     parser.add_argument("--budget", type=float, default=5.0, help="seconds per measurement before repeats are cut")
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
-                        help="also time bfloat16 autocast (default: on)")
+                        help="also time a bfloat16 channels-last copy of each model (default: on)")
     parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:N)")
     parser.add_argument(
         "--threads", type=int, default=None, help="torch CPU threads (default: torch's; use 1 on a busy machine)"
@@ -55,12 +56,11 @@ def _measure(
 ) -> tuple[float, float, int]:
     """(ms per face at batch 1, images/s at ``args.batch``, timed repeats of the batched run)."""
     device = torch.device(args.device)
-    dtype, memory_format = (torch.bfloat16, torch.channels_last) if bf16 else (torch.float32, torch.contiguous_format)
-    if bf16:
-        model = copy.deepcopy(model).to(dtype=dtype, memory_format=memory_format)
+    if bf16:  # the conversion live.py and evaluate.py make
+        model, _ = to_precision(copy.deepcopy(model), "bf16", device)
 
     def run(batch: int) -> Callable[[], object]:
-        x = torch.randn(batch, *shape, device=device, dtype=dtype).contiguous(memory_format=memory_format)
+        x = model_input(torch.randn(batch, *shape), model)
 
         def call() -> object:
             with torch.inference_mode():
