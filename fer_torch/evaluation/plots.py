@@ -129,7 +129,7 @@ def plot_emotion_timeline(log: pd.DataFrame | str | Path, class_names: Sequence[
         axes[0, 0].text(0.5, 0.5, "no faces found", ha="center", va="center", transform=axes[0, 0].transAxes)
     axes[-1, 0].set_xlabel("time (s)")
     if faces:
-        axes[0, 0].legend(loc="upper right", ncol=len(class_names), fontsize=7)
+        axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     fig.suptitle("Emotion timeline")
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -54,6 +54,7 @@ def create_app(predictor: Predictor, config: ServeConfig | None = None) -> Flask
     config = config or ServeConfig()
     app = Flask(__name__, static_folder=str(resources.files("fer_torch.serve") / "static"), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = int(config.max_upload_mb * 2**20)
+    app.json.sort_keys = False  # probabilities stay in the model's class order
     service = InferenceService(predictor, config.smooth, config.smooth_method, config.max_tabs)
     results_dir = Path(config.results_dir or tempfile.mkdtemp(prefix="fer_serve_"))
     results_dir.mkdir(parents=True, exist_ok=True)

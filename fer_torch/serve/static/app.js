@@ -9,8 +9,9 @@ const tabId = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).s
 const video = document.getElementById("video");
 const overlay = document.getElementById("overlay");
 const canvas = document.createElement("canvas");
-// Exposed for tests and the benchmark: answered frames, frames/s over the last second, last latency and faces.
-window.ferStats = {frames: 0, dropped: 0, fps: 0, latencyMs: null, faces: [], errors: 0, lastError: null};
+// Exposed for tests and the benchmark: answered frames, frames/s over the last second, latencies (last 200), faces.
+window.ferStats = {frames: 0, dropped: 0, fps: 0, latencyMs: null, latencies: [], faces: [], errors: 0,
+                   lastError: null};
 
 let inFlight = false;
 const answered = [];  // completion times of the last second
@@ -58,6 +59,8 @@ function showStats(latency) {
   ferStats.frames += 1;
   ferStats.fps = answered.length;
   ferStats.latencyMs = latency;
+  ferStats.latencies.push(latency);
+  if (ferStats.latencies.length > 200) ferStats.latencies.shift();
   document.getElementById("fps").textContent = ferStats.fps.toFixed(1);
   document.getElementById("latency").textContent = latency.toFixed(0);
 }
@@ -109,7 +112,7 @@ async function startCamera() {
 async function showModel() {
   const info = await (await fetch("/api/model")).json();
   document.getElementById("model").textContent =
-    (info.weights || "in-memory model") + " · " + info.region + " crops · " + info.class_names.join(", ");
+    (info.weights ? info.weights.split("/").pop() : "in-memory model") + " · " + info.region + " crops · " + info.class_names.join(", ");
 }
 
 function link(href, text) {
