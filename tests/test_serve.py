@@ -226,14 +226,11 @@ class FakeServer:
 def test_cli_loads_the_model_once_binds_loopback_and_bounds_threads(monkeypatch, predictor, capsys):
     loads, binds = [], []
     monkeypatch.setattr(serve_cli.Predictor, "from_checkpoint", lambda *a, **k: loads.append(a) or predictor)
-    monkeypatch.setattr(serve_cli, "make_http_server", lambda app, host, port: binds.append((host, port)) or FakeServer())
+    monkeypatch.setattr(serve_cli, "make_http_server",
+                        lambda app, host, port: binds.append((host, port, torch.get_num_threads())) or FakeServer())
     threads = torch.get_num_threads()
-    try:
-        assert run_tool(serve_cli.main, ["--threads", "1"]) == 0
-        assert torch.get_num_threads() == 1
-    finally:
-        torch.set_num_threads(threads)
-    assert len(loads) == 1 and binds == [("127.0.0.1", 8000)]
+    assert run_tool(serve_cli.main, ["--threads", "1"]) == 0
+    assert len(loads) == 1 and binds == [("127.0.0.1", 8000, 1)] and torch.get_num_threads() == threads
     assert "http://127.0.0.1:8000" in capsys.readouterr().out
 
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
 from fer_torch.benchmarks.live import build_predictors
 from fer_torch.errors import ConfigError, FERError
 from fer_torch.inference.detectors import build_detector
+from fer_torch.inference.device import torch_threads
 from fer_torch.inference.synthetic_video import face_frames
 from fer_torch.lit.checkpoint import DEFAULT_WEIGHTS
 from fer_torch.serve import BackgroundServer, ServeConfig, create_app
@@ -59,12 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> str:
     if args.requests < 1:
         raise ConfigError(f"--requests must be >= 1, got {args.requests}")
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
+    with torch_threads(args.threads):
         return measure(args)
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def face_jpeg() -> bytes:

@@ -6,11 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
-
 from fer_torch.errors import ConfigError
 from fer_torch.cli.live import add_detector_arguments, detector_options
-from fer_torch.inference.device import PRECISION_CHOICES
+from fer_torch.inference.device import PRECISION_CHOICES, torch_threads
 from fer_torch.inference.predictor import Predictor
 from fer_torch.inference.smoothing import SMOOTHING_METHODS
 from fer_torch.lit.checkpoint import DEFAULT_WEIGHTS
@@ -57,7 +55,12 @@ def validate(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     validate(args)
-    torch.set_num_threads(args.threads)
+    with torch_threads(args.threads):
+        return serve(args)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Load the model once, build the app and serve it until Ctrl-C."""
     predictor = Predictor.from_checkpoint(args.weights, device=args.device, detector=args.detector,
                                           precision=args.precision, **detector_options(args))
     config = ServeConfig(weights=args.weights or DEFAULT_WEIGHTS, source=args.source, smooth=args.smooth,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import re
 import shutil
 import tempfile
@@ -56,7 +57,11 @@ def create_app(predictor: Predictor, config: ServeConfig | None = None) -> Flask
     app.config["MAX_CONTENT_LENGTH"] = int(config.max_upload_mb * 2**20)
     app.json.sort_keys = False  # probabilities stay in the model's class order
     service = InferenceService(predictor, config.smooth, config.smooth_method, config.max_tabs)
-    results_dir = Path(config.results_dir or tempfile.mkdtemp(prefix="fer_serve_"))
+    if config.results_dir is None:  # a temporary folder, removed when the process exits
+        results_dir = Path(tempfile.mkdtemp(prefix="fer_serve_"))
+        atexit.register(shutil.rmtree, results_dir, ignore_errors=True)
+    else:
+        results_dir = Path(config.results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     app.extensions["fer_torch"] = service
 
