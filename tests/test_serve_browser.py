@@ -18,6 +18,12 @@ pytestmark = [
     pytest.mark.skipif(not any(shutil.which(n) for n in CHROMIUM_NAMES),
                        reason="no system chromium (.ci/run installs it: apt-get install -y chromium)"),
 ]
+FIRST_FACE = """() => {
+  const box = document.querySelector("#overlay .face-box");
+  if (!box) return null;
+  const rect = box.getBoundingClientRect(), label = box.querySelector(".face-label");
+  return {label: label.dataset.label, text: label.textContent, width: rect.width, height: rect.height};
+}"""
 
 
 def test_camera_page_shows_a_labelled_box_over_the_video(tmp_path):
@@ -27,13 +33,12 @@ def test_camera_page_shows_a_labelled_box_over_the_video(tmp_path):
     predictor = Predictor(classifier, classifier.class_names, classifier.input_spec)
     app = create_app(predictor, ServeConfig(results_dir=tmp_path / "results"))
     with BackgroundServer(app) as url, camera_page(url, clip) as page:
-        page.wait_for_selector(".face-box .face-label", timeout=15_000)
-        label = page.get_attribute(".face-box .face-label", "data-label")
-        box = page.locator(".face-box").first.bounding_box()
+        # The overlay is redrawn on every answer, so read the box and its label in one step.
+        face = page.wait_for_function(FIRST_FACE, timeout=15_000).json_value()
         page.wait_for_function("window.ferStats.frames >= 3", timeout=15_000)
         stats = page.evaluate("window.ferStats")
         page.screenshot(path=str(tmp_path / "page.png"))
-    assert label in FER2013_CLASSES
-    assert box["width"] > 40 and box["height"] > 40
+    assert face["label"] in FER2013_CLASSES and face["text"].startswith("#0 " + face["label"])
+    assert face["width"] > 40 and face["height"] > 40
     assert stats["errors"] == 0 and stats["latencyMs"] > 0
     assert (tmp_path / "page.png").stat().st_size > 10_000

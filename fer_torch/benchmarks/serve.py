@@ -24,6 +24,7 @@ from fer_torch.benchmarks.live import build_predictors
 from fer_torch.errors import ConfigError, FERError
 from fer_torch.inference.detectors import build_detector
 from fer_torch.inference.device import torch_threads
+from fer_torch.inference.predictor import Predictor
 from fer_torch.inference.synthetic_video import face_frames
 from fer_torch.lit.checkpoint import DEFAULT_WEIGHTS
 from fer_torch.serve import BackgroundServer, ServeConfig, create_app
@@ -91,7 +92,7 @@ def load_test(url: str, body: bytes, clients: int, requests_total: int) -> tuple
     return requests_total / seconds, latencies
 
 
-def in_process(predictor, frame: np.ndarray, requests_total: int) -> tuple[float, np.ndarray]:
+def in_process(predictor: Predictor, frame: np.ndarray, requests_total: int) -> tuple[float, np.ndarray]:
     """The same work without HTTP: ``predict_frame`` calls/s and each call's ms (the baseline of the rows above)."""
     latencies = []
     start = time.perf_counter()
@@ -103,6 +104,7 @@ def in_process(predictor, frame: np.ndarray, requests_total: int) -> tuple[float
 
 
 def latency_row(what: str, clients: str, rate: float, latencies: np.ndarray) -> str:
+    """A markdown row: requests/s and p50/p95 latency."""
     p50, p95 = np.percentile(latencies, [50, 95])
     return f"| {what} | {clients} | {rate:.1f} requests/s | {p50:.0f} | {p95:.0f} |"
 

@@ -47,7 +47,7 @@ def write_y4m(frames: Iterable[np.ndarray], path: str | Path, fps: int = 15) -> 
 
 
 @contextmanager
-def camera_page(url: str, y4m: str | Path, timeout_s: float = 30.0) -> Iterator:
+def camera_page(url: str, y4m: str | Path, timeout_s: float = 30.0) -> Iterator["playwright.sync_api.Page"]:  # noqa: F821
     """A Playwright page at ``url`` in headless system Chromium whose camera plays ``y4m``."""
     try:
         from playwright.sync_api import sync_playwright

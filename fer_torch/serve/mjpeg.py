@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 
 import cv2
+import numpy as np
 
 from fer_torch.inference.drawing import draw_faces
 from fer_torch.inference.stream import StreamPredictor
@@ -15,7 +16,7 @@ BOUNDARY = "frame"
 MIMETYPE = f"multipart/x-mixed-replace; boundary={BOUNDARY}"
 
 
-def jpeg_part(image) -> bytes:
+def jpeg_part(image: np.ndarray) -> bytes:
     """One multipart part holding ``image`` as JPEG."""
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
     return b"--" + BOUNDARY.encode() + b"\r\nContent-Type: image/jpeg\r\n\r\n" + encoded.tobytes() + b"\r\n"
