@@ -99,7 +99,7 @@ def test_predict_raw_body_and_multipart(client, face_jpeg):
     ({"data": {"other": (io.BytesIO(b"x"), "x.jpg")}}, 400, "no 'image' file field"),
     ({"data": {"image": (io.BytesIO(b"hello"), "x.txt", "text/plain")}}, 415, "'image' is text/plain"),
     ({"data": {"image": (io.BytesIO(b""), "x.jpg", "image/jpeg")}}, 400, "empty 'image' file"),
-    ({"data": b"\xff" * (1 << 20 + 1), "content_type": "image/jpeg"}, 413, "limit of 1 MB"),
+    ({"data": b"\xff" * ((1 << 20) + 1), "content_type": "image/jpeg"}, 413, "limit of 1 MB"),
 ])
 def test_predict_bad_input(client, kwargs, status, text):
     assert_error(client.post("/api/predict", **kwargs), status, text)
@@ -121,6 +121,7 @@ def test_frames_keep_per_tab_tracking_and_smoothing(app, client, face_jpeg):
     ("?tab=a", {"data": b"\xff\xd8garbage", "content_type": "image/jpeg"}, 400, "frame is not a decodable image"),
     ("?tab=a", {"data": b"", "content_type": "image/jpeg"}, 400, "empty frame"),
     ("?tab=a", {"data": b"abc", "content_type": "text/plain"}, 415, "a frame is an image/* body"),
+    ("?tab=a", {"data": b"\xff" * ((1 << 20) + 1), "content_type": "image/jpeg"}, 413, "limit of 1 MB"),
 ])
 def test_frame_bad_input(client, query, kwargs, status, text):
     assert_error(client.post(f"/api/frame{query}", **kwargs), status, text)
@@ -163,7 +164,7 @@ def test_upload_video_annotates_every_frame(client, face_video, tmp_path):
     ({"data": {"file": (io.BytesIO(b""), "empty.mp4", "video/mp4")}}, 400, "empty upload"),
     ({"data": b"\x00" * 10, "content_type": "video/mp4"}, 415, "expected multipart/form-data"),
     ({"data": {"image": (io.BytesIO(b"x"), "x.jpg")}}, 400, "no 'file' file field"),
-    ({"data": {"file": (io.BytesIO(b"\x00" * (1 << 20 + 1)), "big.mp4", "video/mp4")}}, 413, "limit of 1 MB"),
+    ({"data": {"file": (io.BytesIO(b"\x00" * ((1 << 20) + 1)), "big.mp4", "video/mp4")}}, 413, "limit of 1 MB"),
 ])
 def test_upload_bad_input_leaves_no_result(app, client, tmp_path, kwargs, status, text):
     assert_error(client.post("/api/upload", **kwargs), status, text)
@@ -254,3 +255,12 @@ def test_port_in_use_is_a_one_line_error(app):
         port = int(url.rsplit(":", 1)[1])
         with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"):
             make_http_server(app, "127.0.0.1", port)
+
+
+def test_an_internal_failure_is_a_json_500(app, client, face_jpeg, monkeypatch):
+    def broken(frame):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app.extensions["fer_torch"], "predict", broken)
+    assert_error(client.post("/api/predict", data=face_jpeg, content_type="image/jpeg"), 500,
+                 "internal error: RuntimeError: boom")

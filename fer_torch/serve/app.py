@@ -13,7 +13,8 @@ from importlib import resources
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, request, send_from_directory
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound, ServiceUnavailable, UnsupportedMediaType
+from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError, NotFound, ServiceUnavailable,
+                                 UnsupportedMediaType)
 
 from fer_torch.errors import FERError
 from fer_torch.inference.predictor import Predictor
@@ -74,6 +75,11 @@ def create_app(predictor: Predictor, config: ServeConfig | None = None) -> Flask
     @app.errorhandler(FERError)
     def fer_error(exc: FERError):
         return error_response(BadRequest(str(exc)))
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):  # a bug, not bad input: still JSON, and logged with its traceback
+        app.logger.exception("unexpected error")
+        return error_response(InternalServerError(f"internal error: {type(exc).__name__}: {exc}"))
 
     @app.get("/")
     def index():
