@@ -264,3 +264,13 @@ def test_an_internal_failure_is_a_json_500(app, client, face_jpeg, monkeypatch):
     monkeypatch.setattr(app.extensions["fer_torch"], "predict", broken)
     assert_error(client.post("/api/predict", data=face_jpeg, content_type="image/jpeg"), 500,
                  "internal error: RuntimeError: boom")
+
+
+def test_upload_without_faces_still_gives_every_file(client):
+    blank = cv2.imencode(".png", np.full((120, 160, 3), 128, np.uint8))[1].tobytes()
+    result = client.post("/api/upload", data={"file": (io.BytesIO(blank), "blank.png", "image/png")}).json
+    assert (result["kind"], result["frames"], result["faces"]) == ("image", 1, 0)
+    assert len(pd.read_csv(io.BytesIO(download(client, result["urls"]["log_csv"])))) == 0
+    assert json.loads(download(client, result["urls"]["log_json"])) == []
+    for plot in ("histogram", "timeline"):
+        assert download(client, result["urls"][plot]).startswith(PNG_MAGIC)
