@@ -226,13 +226,13 @@ def test_training_curves_from_newest_csv(tmp_path):
 def test_largest_face_is_cropped_and_blank_frames_count_as_no_face():
     cv2 = pytest.importorskip("cv2")
     skimage_data = pytest.importorskip("skimage.data")
-    from fer_torch.evaluation.faces import crop_largest_faces
+    from fer_torch.evaluation.faces import crop_faces
 
     astronaut = cv2.resize(skimage_data.astronaut(), (600, 600))  # RGB, face about 120 px wide
     blank = np.full((600, 600, 3), 128, np.uint8)
     photos = Samples(images=[blank, astronaut], labels=[0, 1], class_names=CLASSES,
                      meta={"path": np.array(["blank.jpg", "astronaut.jpg"])})
-    crops, no_face = crop_largest_faces(photos, margin=0.1)
+    crops, no_face = crop_faces(photos, margin=0.1)
     faces = crops["face"]
     assert no_face == 1 and len(faces) == 1
     assert faces.meta["path"].tolist() == ["astronaut.jpg"] and faces.labels.tolist() == [1]
