@@ -68,6 +68,8 @@ def build_predictors(args: argparse.Namespace, detector) -> tuple[dict[str, Pred
     predictors = {}
     for precision in PRECISIONS:
         if trained:  # no --weights: from_weights loads the shipped default
+            if precision != "fp32" and predictors["fp32"].model is None:
+                continue  # an ONNX model runs in onnxruntime, fp32 only
             predictors[precision] = Predictor.from_weights(args.weights, args.device, detector, precision=precision)
         else:
             classifier = untrained_classifier(arch)
