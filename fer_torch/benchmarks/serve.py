@@ -3,7 +3,7 @@ the camera page's frames/s in headless Chromium (fake camera playing a face clip
 
 The server is ``tools/serve.py``'s app on a free loopback port in this process (threaded Werkzeug, one model behind
 a lock); each client sends a 640x480 JPEG of ``skimage.data.astronaut()``'s head over a real indoor photo.
-The model is ``--weights``, else ``weights/fer_default.ckpt``, else a random ``bn_cnn`` (as the live suite).
+The model is ``--weights``, else ``weights/fer_default.safetensors``, else a random ``bn_cnn`` (as the live suite).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from fer_torch.inference.detectors import build_detector
 from fer_torch.inference.device import torch_threads
 from fer_torch.inference.predictor import Predictor
 from fer_torch.inference.synthetic_video import face_frames
-from fer_torch.lit.checkpoint import DEFAULT_WEIGHTS
+from fer_torch.inference.classifier import DEFAULT_WEIGHTS
 from fer_torch.serve import BackgroundServer, ServeConfig, create_app
 from fer_torch.serve.browser import camera_page, write_y4m
 
@@ -45,7 +45,7 @@ def concurrency_list(text: str) -> list[int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--weights", type=Path, help="checkpoint (default: weights/fer_default.ckpt, else random bn_cnn)")
+    parser.add_argument("--weights", type=Path, help="checkpoint (default: weights/fer_default.safetensors, else random bn_cnn)")
     parser.add_argument("--arch", help="serve a randomly initialised registry model (e.g. bn_cnn) instead")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     parser.add_argument("--clients", type=concurrency_list, default=[1, 8],

@@ -11,14 +11,14 @@ from fer_torch.cli.live import add_detector_arguments, detector_options
 from fer_torch.inference.device import PRECISION_CHOICES, torch_threads
 from fer_torch.inference.predictor import Predictor
 from fer_torch.inference.smoothing import SMOOTHING_METHODS
-from fer_torch.lit.checkpoint import DEFAULT_WEIGHTS
+from fer_torch.inference.classifier import DEFAULT_WEIGHTS
 from fer_torch.serve.app import ServeConfig, create_app
 from fer_torch.serve.server import LOOPBACK_HOSTS, make_http_server
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="serve.py", description=__doc__)
-    parser.add_argument("--weights", type=Path, default=None, help="checkpoint (default: weights/fer_default.ckpt)")
+    parser.add_argument("--weights", type=Path, default=None, help="checkpoint (default: weights/fer_default.safetensors)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default: 127.0.0.1, this machine only; 0.0.0.0 serves the network)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """Load the model once, build the app and serve it until Ctrl-C."""
-    predictor = Predictor.from_checkpoint(args.weights, device=args.device, detector=args.detector,
+    predictor = Predictor.from_weights(args.weights, device=args.device, detector=args.detector,
                                           precision=args.precision, **detector_options(args))
     config = ServeConfig(weights=args.weights or DEFAULT_WEIGHTS, source=args.source, smooth=args.smooth,
                          smooth_method=args.smooth_method, max_upload_mb=args.max_upload_mb,

@@ -4,7 +4,7 @@ No model code lives here: every prediction goes through one :class:`~fer_torch.i
 
     from fer_torch.inference import Predictor
     from fer_torch.serve import ServeConfig, create_app
-    app = create_app(Predictor.from_checkpoint(), ServeConfig())
+    app = create_app(Predictor.from_weights(), ServeConfig())
 """
 
 from fer_torch.serve.app import ServeConfig, create_app
