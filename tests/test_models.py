@@ -49,6 +49,8 @@ def test_forward_backward_at_default_input(name):
         ("plain_cnn", 7, {}, 861_767, 0),
         ("plain_cnn", 5, {}, 860_741, 0),
         ("bn_cnn", 7, {}, 4_474_759, 3_968),
+        ("bn_cnn_two_conv", 7, {}, 9_985_287, 2_176),  # seed 002 model A
+        ("bn_cnn_avg_pool", 7, {}, 4_474_759, 3_968),  # seed 002 model B
         ("five_layer_cnn", 7, {}, 11_075_847, 896),
     ],
 )
@@ -149,7 +151,8 @@ def test_model_defaults():
 
 
 def test_registry_lists_every_seed_architecture():
-    expected = {"mouth_cnn", "plain_cnn", "bn_cnn", "five_layer_cnn", "vgg16", "vgg19", "resnet50", "seresnet50"}
+    expected = {"mouth_cnn", "plain_cnn", "bn_cnn", "bn_cnn_two_conv", "bn_cnn_avg_pool", "five_layer_cnn", "vgg16",
+                "vgg19", "resnet50", "seresnet50"}
     assert expected | {"inception_resnet_v1", "resnet_fer"} <= set(list_models())
 
 

@@ -20,7 +20,7 @@ from fer_torch.lit.metrics import classification_metrics
 from fer_torch.spec import InputSpec
 
 OptimizerName = Literal["adam", "adamw", "sgd"]
-SchedulerName = Literal["none", "plateau", "cosine", "onecycle"]
+SchedulerName = Literal["none", "plateau", "cosine", "onecycle", "time_decay"]
 
 
 class FERClassifier(pl.LightningModule):
@@ -39,7 +39,10 @@ class FERClassifier(pl.LightningModule):
         optimizer, lr, weight_decay, momentum, nesterov, betas: optimizer settings (SGD uses momentum/nesterov,
             Adam/AdamW use betas).
         scheduler: ``none``, ``plateau`` (ReduceLROnPlateau on ``plateau_monitor``), ``cosine`` (T_max =
-            ``trainer.max_epochs``) or ``onecycle`` (total steps = ``trainer.estimated_stepping_batches``).
+            ``trainer.max_epochs``), ``onecycle`` (total steps = ``trainer.estimated_stepping_batches``) or
+            ``time_decay`` (Keras' optimizer ``decay``: lr / (1 + ``time_decay`` * optimizer step)).
+        plateau_min_delta: an absolute improvement the plateau monitor must make (Keras' ``min_delta``);
+            None keeps PyTorch's relative threshold (1e-4 of the best value).
         mixup_alpha: MixUp Beta(alpha, alpha) on training batches; 0 turns it off.
         channels_last: run the model in channels-last memory format (faster convolutions on CPU/GPU).
     """
@@ -69,6 +72,8 @@ class FERClassifier(pl.LightningModule):
         plateau_min_lr: float = 0.0,
         cosine_eta_min: float = 0.0,
         onecycle_pct_start: float = 0.3,
+        plateau_min_delta: float | None = None,
+        time_decay: float = 1e-4,
         mixup_alpha: float = 0.0,
         channels_last: bool = False,
     ) -> None:
@@ -241,9 +246,10 @@ class FERClassifier(pl.LightningModule):
         if hp.scheduler == "none":
             return {"optimizer": optimizer}
         if hp.scheduler == "plateau":
+            absolute = hp.get("plateau_min_delta") is not None
             scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
                 optimizer, mode=hp.plateau_mode, factor=hp.plateau_factor, patience=hp.plateau_patience,
-                min_lr=hp.plateau_min_lr,
+                min_lr=hp.plateau_min_lr, **({"threshold": hp.plateau_min_delta, "threshold_mode": "abs"} if absolute else {}),
             )
             config = {"scheduler": scheduler, "monitor": hp.plateau_monitor, "interval": "epoch"}
         elif hp.scheduler == "cosine":
@@ -257,9 +263,22 @@ class FERClassifier(pl.LightningModule):
                 total_steps=int(self.trainer.estimated_stepping_batches), pct_start=hp.onecycle_pct_start,
             )
             config = {"scheduler": scheduler, "interval": "step"}
+        elif hp.scheduler == "time_decay":
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _TimeDecay(hp.time_decay))
+            config = {"scheduler": scheduler, "interval": "step"}
         else:
-            raise ConfigError(f"unknown scheduler {hp.scheduler!r}; choose none, plateau, cosine or onecycle")
+            raise ConfigError(f"unknown scheduler {hp.scheduler!r}; choose none, plateau, cosine, onecycle or time_decay")
         return {"optimizer": optimizer, "lr_scheduler": config}
+
+
+class _TimeDecay:
+    """Keras' time-based decay factor ``1 / (1 + decay * step)`` (a class, so LambdaLR can checkpoint it)."""
+
+    def __init__(self, decay: float) -> None:
+        self.decay = decay
+
+    def __call__(self, step: int) -> float:
+        return 1.0 / (1.0 + self.decay * step)
 
 
 def _sized_kwargs(arch: str, model_kwargs: dict[str, Any] | None, input_spec: dict[str, Any] | None) -> dict:
