@@ -10,6 +10,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from fer_torch.callbacks import BestWeightsEarlyStopping
+from fer_torch.errors import ConfigError
 from fer_torch.lit.classifier import FERClassifier
 
 VAL_LOSSES = [1.0, 0.5, 0.7, 0.8, 0.9, 1.0]  # best at epoch 1; patience 2 stops at epoch 3
@@ -79,15 +80,38 @@ def test_plateau_min_delta_is_absolute():
     assert plateau_lrs([1.0, 0.85], plateau_min_delta=0.1) == [1.0, 1.0]
 
 
-def test_time_decay_is_keras_sgd_decay():
-    classifier = FERClassifier(arch="bn_cnn", optimizer="sgd", lr=0.1, scheduler="time_decay", time_decay=0.5)
-    config = classifier.configure_optimizers()
-    assert config["lr_scheduler"]["interval"] == "step"
-    scheduler, optimizer = config["lr_scheduler"]["scheduler"], config["optimizer"]
+def test_time_decay_is_keras_sgd_decay_and_composes_with_plateau():
+    classifier = FERClassifier(arch="bn_cnn", optimizer="sgd", lr=0.1, scheduler="plateau", plateau_mode="min",
+                               plateau_patience=0, plateau_factor=0.5, time_decay=0.5)
+    optimizers, configs = classifier.configure_optimizers()
+    optimizer, plateau, decay = optimizers[0], configs[0]["scheduler"], configs[1]["scheduler"]
+    assert (configs[0]["interval"], configs[1]["interval"]) == ("epoch", "step")
     lrs = []
-    for _ in range(4):
-        lrs.append(optimizer.param_groups[0]["lr"])
+    for step in range(1, 5):
         optimizer.step()
-        scheduler.step()
-    assert lrs == pytest.approx([0.1 / (1 + 0.5 * step) for step in range(4)])
+        decay.step()
+        lrs.append(optimizer.param_groups[0]["lr"])
+        if step == 2:
+            plateau.step(1.0)
+            plateau.step(1.0)  # no improvement: the rate is halved
+    assert lrs == pytest.approx([0.1 / 1.5, 0.1 / 2, 0.05 / 2.5, 0.05 / 3])
     assert optimizer.param_groups[0]["weight_decay"] == 0.0
+
+
+def test_time_decay_alone_and_bad_combination():
+    optimizer_config = FERClassifier(arch="bn_cnn", time_decay=1e-4).configure_optimizers()
+    assert optimizer_config["lr_scheduler"]["interval"] == "step"
+    with pytest.raises(ConfigError, match="time_decay combines with scheduler none or plateau, not 'onecycle'"):
+        FERClassifier(arch="bn_cnn", scheduler="onecycle", time_decay=1e-4)
+
+
+def test_time_decay_in_a_lightning_fit(fer_folder):
+    from fer_torch.data.datamodule import FERDataModule
+
+    dm = FERDataModule(root=str(fer_folder), batch_size=8, num_workers=0, train_augment=None)
+    model = FERClassifier(arch="plain_cnn", optimizer="sgd", lr=0.1, scheduler="plateau", time_decay=0.25,
+                          class_names=list(dm.class_names), num_classes=dm.num_classes)
+    trainer = pl.Trainer(max_epochs=1, limit_train_batches=4, limit_val_batches=1, logger=False,
+                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(model, datamodule=dm)
+    assert trainer.optimizers[0].param_groups[0]["lr"] == pytest.approx(0.1 / (1 + 0.25 * 4))

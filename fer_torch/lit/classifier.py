@@ -20,7 +20,7 @@ from fer_torch.lit.metrics import classification_metrics
 from fer_torch.spec import InputSpec
 
 OptimizerName = Literal["adam", "adamw", "sgd"]
-SchedulerName = Literal["none", "plateau", "cosine", "onecycle", "time_decay"]
+SchedulerName = Literal["none", "plateau", "cosine", "onecycle"]
 
 
 class FERClassifier(pl.LightningModule):
@@ -39,8 +39,9 @@ class FERClassifier(pl.LightningModule):
         optimizer, lr, weight_decay, momentum, nesterov, betas: optimizer settings (SGD uses momentum/nesterov,
             Adam/AdamW use betas).
         scheduler: ``none``, ``plateau`` (ReduceLROnPlateau on ``plateau_monitor``), ``cosine`` (T_max =
-            ``trainer.max_epochs``), ``onecycle`` (total steps = ``trainer.estimated_stepping_batches``) or
-            ``time_decay`` (Keras' optimizer ``decay``: lr / (1 + ``time_decay`` * optimizer step)).
+            ``trainer.max_epochs``) or ``onecycle`` (total steps = ``trainer.estimated_stepping_batches``).
+        time_decay: Keras' optimizer ``decay`` (seed 003's SGD ``decay=1e-4``): the learning rate is divided by
+            ``1 + time_decay * step`` after ``step`` optimizer steps, on top of ``none`` or ``plateau``; 0 is off.
         plateau_min_delta: an absolute improvement the plateau monitor must make (Keras' ``min_delta``);
             None keeps PyTorch's relative threshold (1e-4 of the best value).
         mixup_alpha: MixUp Beta(alpha, alpha) on training batches; 0 turns it off.
@@ -73,7 +74,7 @@ class FERClassifier(pl.LightningModule):
         cosine_eta_min: float = 0.0,
         onecycle_pct_start: float = 0.3,
         plateau_min_delta: float | None = None,
-        time_decay: float = 1e-4,
+        time_decay: float = 0.0,
         mixup_alpha: float = 0.0,
         channels_last: bool = False,
     ) -> None:
@@ -84,6 +85,8 @@ class FERClassifier(pl.LightningModule):
             raise ConfigError(f"{len(class_names)} class names {list(class_names)} for num_classes={num_classes}")
         if isinstance(class_weights, list) and len(class_weights) != num_classes:
             raise ConfigError(f"class_weights has {len(class_weights)} values for {num_classes} classes")
+        if time_decay and scheduler not in ("none", "plateau"):
+            raise ConfigError(f"time_decay combines with scheduler none or plateau, not {scheduler!r}")
         if isinstance(class_weights, str) and class_weights != "balanced":
             raise ConfigError(f"class_weights must be 'balanced', a list or null, got {class_weights!r}")
         # Plain types only (lists/dicts/str), so checkpoints load with torch.load(weights_only=True);
@@ -231,7 +234,7 @@ class FERClassifier(pl.LightningModule):
         head = [p for p in self.model.parameters() if id(p) not in backbone_ids]
         return [{"params": head, "name": "head"}, {"params": backbone, "name": "backbone"}]
 
-    def configure_optimizers(self) -> dict[str, Any]:
+    def configure_optimizers(self) -> dict[str, Any] | tuple[list, list]:
         hp = self.hparams
         groups = [g for g in self.param_groups() if g["params"]]
         if hp.optimizer == "sgd":
@@ -243,8 +246,17 @@ class FERClassifier(pl.LightningModule):
             optimizer = cls(groups, lr=hp.lr, betas=tuple(hp.betas), weight_decay=hp.weight_decay)
         else:
             raise ConfigError(f"unknown optimizer {hp.optimizer!r}; choose adam, adamw or sgd")
-        if hp.scheduler == "none":
-            return {"optimizer": optimizer}
+        schedulers = [self._lr_scheduler(optimizer)] if hp.scheduler != "none" else []
+        if hp.get("time_decay"):
+            decay = torch.optim.lr_scheduler.MultiplicativeLR(optimizer, _TimeDecayStep(hp.time_decay))
+            schedulers.append({"scheduler": decay, "interval": "step"})
+        if len(schedulers) > 1:
+            return [optimizer], schedulers
+        return {"optimizer": optimizer, **({"lr_scheduler": schedulers[0]} if schedulers else {})}
+
+    def _lr_scheduler(self, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+        """Lightning's scheduler config for ``hparams.scheduler`` (not ``none``)."""
+        hp = self.hparams
         if hp.scheduler == "plateau":
             absolute = hp.get("plateau_min_delta") is not None
             scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
@@ -263,22 +275,21 @@ class FERClassifier(pl.LightningModule):
                 total_steps=int(self.trainer.estimated_stepping_batches), pct_start=hp.onecycle_pct_start,
             )
             config = {"scheduler": scheduler, "interval": "step"}
-        elif hp.scheduler == "time_decay":
-            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _TimeDecay(hp.time_decay))
-            config = {"scheduler": scheduler, "interval": "step"}
         else:
-            raise ConfigError(f"unknown scheduler {hp.scheduler!r}; choose none, plateau, cosine, onecycle or time_decay")
-        return {"optimizer": optimizer, "lr_scheduler": config}
+            raise ConfigError(f"unknown scheduler {hp.scheduler!r}; choose none, plateau, cosine or onecycle")
+        return config
 
 
-class _TimeDecay:
-    """Keras' time-based decay factor ``1 / (1 + decay * step)`` (a class, so LambdaLR can checkpoint it)."""
+class _TimeDecayStep:
+    """Step ``t``'s factor ``(1 + d(t-1)) / (1 + dt)``: after ``t`` steps the rate is divided by ``1 + dt``, as
+    Keras' optimizer ``decay`` does, and it composes with ReduceLROnPlateau's cuts (both multiply the current
+    rate). A class, not a lambda, so the scheduler's state checkpoints."""
 
     def __init__(self, decay: float) -> None:
         self.decay = decay
 
     def __call__(self, step: int) -> float:
-        return 1.0 / (1.0 + self.decay * step)
+        return (1.0 + self.decay * (step - 1)) / (1.0 + self.decay * step)
 
 
 def _sized_kwargs(arch: str, model_kwargs: dict[str, Any] | None, input_spec: dict[str, Any] | None) -> dict:
