@@ -62,8 +62,9 @@ def test_plain_early_stopping_keeps_the_last_weights():
 
 
 def plateau_lrs(values, **kwargs) -> list[float]:
-    classifier = FERClassifier(arch="bn_cnn", scheduler="plateau", plateau_mode="min", plateau_patience=0,
-                               plateau_factor=0.1, lr=1.0, **kwargs)
+    settings = {"plateau_patience": 0, **kwargs}
+    classifier = FERClassifier(arch="bn_cnn", scheduler="plateau", plateau_mode="min", plateau_factor=0.1, lr=1.0,
+                               **settings)
     config = classifier.configure_optimizers()
     scheduler, optimizer = config["lr_scheduler"]["scheduler"], config["optimizer"]
     lrs = []
@@ -78,6 +79,11 @@ def test_plateau_min_delta_is_absolute():
     assert plateau_lrs([1.0, 0.95]) == [1.0, 1.0]
     assert plateau_lrs([1.0, 0.95], plateau_min_delta=0.1) == pytest.approx([1.0, 0.1])
     assert plateau_lrs([1.0, 0.85], plateau_min_delta=0.1) == [1.0, 1.0]
+
+
+def test_plateau_patience_is_keras_patience_minus_one():
+    # Keras' patience 3 cuts on the 3rd epoch without improvement; PyTorch does with patience 2 (the configs' mapping).
+    assert plateau_lrs([1.0, 1.0, 1.0, 1.0], plateau_patience=2) == pytest.approx([1.0, 1.0, 1.0, 0.1])
 
 
 def test_time_decay_is_keras_sgd_decay_and_composes_with_plateau():
