@@ -201,3 +201,13 @@ def test_bad_arguments_are_model_errors():
 def test_small_cnns_accept_other_input_sizes():
     model = create_model("bn_cnn", 7, image_size=(64, 64))
     assert model(torch.randn(2, 1, 64, 64)).shape == (2, 7)
+
+
+def test_seed002_ablation_models_differ_from_model_c_as_described():
+    model_a, model_b = create_model("bn_cnn_two_conv", 7), create_model("bn_cnn_avg_pool", 7)
+    convs_a = [m for m in model_a.backbone.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.out_channels, c.kernel_size) for c in convs_a] == [(64, (3, 3)), (256, (5, 5))]
+    assert all(m.p == 0.2 for m in model_a.modules() if isinstance(m, torch.nn.Dropout))
+    pools = [m for m in model_b.backbone.modules() if isinstance(m, (torch.nn.MaxPool2d, torch.nn.AvgPool2d))]
+    assert len(pools) == 4 and all(isinstance(m, torch.nn.AvgPool2d) for m in pools)
+    assert model_b(torch.zeros(2, 1, 48, 48)).shape == (2, 7)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from functools import partial
 
 import timm
 import torch
@@ -119,18 +120,7 @@ def plain_cnn(
 
 
 BN_CNN_CONVS = ((64, 3), (128, 5), (512, 3), (512, 3))  # seed 002 Fig. 9: (filters, kernel) per conv block
-
-
-def _bn_cnn(num_classes: int, in_chans: int, convs: Sequence[tuple[int, int]], dropout: float,
-            image_size: Sequence[int], pool_layer: type[nn.Module] = nn.MaxPool2d) -> FERNet:
-    """[conv (same) -> BN -> ReLU -> pool -> dropout] per ``(filters, kernel)`` of ``convs``, then
-    [dense 256 -> BN -> ReLU -> dropout], [dense 512 -> BN -> ReLU -> dropout], output."""
-    layers: OrderedDict[str, nn.Module] = OrderedDict()
-    ch = in_chans
-    for out_ch, kernel in convs:
-        ch = _add_conv(layers, ch, out_ch, kernel, padding="same", norm="pre", pool=True, pool_layer=pool_layer,
-                       dropout=dropout)
-    return _cnn(layers, in_chans, image_size, num_classes, hidden=(256, 512), dropout=dropout, batch_norm=True)
+POOL_LAYERS: dict[str, type[nn.Module]] = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
 
 @register_model("bn_cnn")
@@ -140,44 +130,32 @@ def bn_cnn(
     pretrained: PretrainedArg = False,
     dropout: float = 0.25,
     image_size: Sequence[int] = (48, 48),
+    convs: Sequence[Sequence[int]] = BN_CNN_CONVS,
+    pool: str = "max",
 ) -> FERNet:
     """Seeds 002/004 (seed 002's model C): 4 x [conv (64 3x3, 128 5x5, 512 3x3, 512 3x3; same) -> BN -> ReLU
     -> pool -> dropout], [dense 256 -> BN -> ReLU -> dropout], [dense 512 -> BN -> ReLU -> dropout], output.
     4,474,759 trainable parameters for 7 classes; BatchNorm running mean/var add 3,968 buffers.
+    ``convs`` ((filters, kernel) per conv block) and ``pool`` (``max`` | ``avg``) make seed 002's ablations.
     """
     require_no_library_weights("bn_cnn", pretrained)
-    return _bn_cnn(num_classes, in_chans, BN_CNN_CONVS, dropout, image_size)
+    if pool not in POOL_LAYERS:
+        raise ModelError(f"bn_cnn: pool must be one of {', '.join(POOL_LAYERS)}, got {pool!r}")
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    ch = in_chans
+    for out_ch, kernel in convs:
+        ch = _add_conv(layers, ch, out_ch, kernel, padding="same", norm="pre", pool=True,
+                       pool_layer=POOL_LAYERS[pool], dropout=dropout)
+    return _cnn(layers, in_chans, image_size, num_classes, hidden=(256, 512), dropout=dropout, batch_norm=True)
 
 
-@register_model("bn_cnn_two_conv")
-def bn_cnn_two_conv(
-    num_classes: int,
-    in_chans: int = 1,
-    pretrained: PretrainedArg = False,
-    dropout: float = 0.2,
-    image_size: Sequence[int] = (48, 48),
-) -> FERNet:
-    """Seed 002's ablation model A (Fig. 12: 71.08 %): :func:`bn_cnn` with only 2 conv blocks of 64 (3x3) and
-    256 (5x5) filters and dropout 0.2. The seed gives no summary; kernels and the dense blocks follow model C,
-    so the 12x12x256 flatten makes 9,985,287 trainable parameters for 7 classes (2,176 BatchNorm buffers).
-    """
-    require_no_library_weights("bn_cnn_two_conv", pretrained)
-    return _bn_cnn(num_classes, in_chans, ((64, 3), (256, 5)), dropout, image_size)
-
-
-@register_model("bn_cnn_avg_pool")
-def bn_cnn_avg_pool(
-    num_classes: int,
-    in_chans: int = 1,
-    pretrained: PretrainedArg = False,
-    dropout: float = 0.25,
-    image_size: Sequence[int] = (48, 48),
-) -> FERNet:
-    """Seed 002's ablation model B (Fig. 12: 69.55 %): :func:`bn_cnn` with 2x2 average instead of max pooling
-    (trained with SGD, lr 1e-3). Pooling has no weights: 4,474,759 trainable parameters for 7 classes, as C.
-    """
-    require_no_library_weights("bn_cnn_avg_pool", pretrained)
-    return _bn_cnn(num_classes, in_chans, BN_CNN_CONVS, dropout, image_size, pool_layer=nn.AvgPool2d)
+# Seed 002's ablation model A (Fig. 12: 71.08 %): only 2 conv blocks, 64 (3x3) and 256 (5x5) filters, dropout
+# 0.2. The seed prints no summary; kernels and dense blocks follow model C, so the 12x12x256 flatten makes
+# 9,985,287 trainable parameters for 7 classes (2,176 BatchNorm buffers).
+register_model("bn_cnn_two_conv")(partial(bn_cnn, convs=((64, 3), (256, 5)), dropout=0.2))
+# Seed 002's ablation model B (Fig. 12: 69.55 %): model C with 2x2 average pooling (trained with SGD, lr 1e-3);
+# pooling has no weights, so 4,474,759 trainable parameters, as C.
+register_model("bn_cnn_avg_pool")(partial(bn_cnn, pool="avg"))
 
 
 @register_model("five_layer_cnn", mean=(0.0,), std=(1.0,))
