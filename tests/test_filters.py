@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageFilter
 from skimage.data import astronaut, camera
 
-from fer_torch.data.filters import build_filters, pil_gaussian_blur
+from fer_torch.data.filters import build_filters
 from fer_torch.data.synthetic import make_synthetic_samples
 
 
@@ -31,17 +31,12 @@ TEST_IMAGES = {
 def test_unsharp_mask_matches_pil_default(name):
     image = TEST_IMAGES[name]
     ours = build_filters(["unsharp_mask"])[0](image=image)["image"]
-    assert ours.dtype == np.uint8 and ours.shape == image.shape
-    assert grey_level_gap(ours, pil(image, ImageFilter.UnsharpMask())) <= 1
+    assert ours.dtype == np.uint8 and ours.shape == image.shape and ours.flags.writeable
+    assert grey_level_gap(ours, pil(image.copy(), ImageFilter.UnsharpMask())) <= 1
     assert grey_level_gap(ours, image) > 1  # it does sharpen
 
 
-def test_unsharp_mask_rgb_is_per_channel_like_pil():
-    image = astronaut()[100:164, 150:214].copy()
+def test_unsharp_mask_rgb_and_non_contiguous_input_like_pil():
+    image = astronaut()[100:164, 150:214]  # a view: not C-contiguous
     ours = build_filters(["unsharp_mask"])[0](image=image)["image"]
-    assert grey_level_gap(ours, pil(image, ImageFilter.UnsharpMask())) <= 1
-
-
-def test_blur_is_pils_gaussian_blur():
-    image = TEST_IMAGES["camera 48x48 face-sized crop"]
-    assert grey_level_gap(pil_gaussian_blur(image, 2.0), pil(image, ImageFilter.GaussianBlur(2))) == 0
+    assert grey_level_gap(ours, pil(image.copy(), ImageFilter.UnsharpMask())) <= 1
