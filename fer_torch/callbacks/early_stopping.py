@@ -14,7 +14,8 @@ class BestWeightsEarlyStopping(EarlyStopping):
     best monitored value back into the model, as Keras' ``EarlyStopping(restore_best_weights=True)`` does
     (seed 002). So the final model, ``last.ckpt`` and a following test are the best epoch's, not the last's.
 
-    A copy of the weights is kept (on the CPU) after every improvement. Same arguments as ``EarlyStopping``.
+    A copy of the weights is kept (on the CPU) after every improvement; it is not checkpointed, so a resumed
+    run restores the best epoch after the resume. Same arguments as ``EarlyStopping``.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
