@@ -14,7 +14,7 @@ from fer_torch.errors import ConfigError
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 SEED_CONFIGS = sorted(CONFIGS.glob("seed*.yaml"))
 PRESETS = sorted((CONFIGS / "trainer").glob("*.yaml"))
-FROM_SCRATCH = {"mouth_cnn", "plain_cnn", "bn_cnn", "five_layer_cnn"}
+FROM_SCRATCH = {"mouth_cnn", "plain_cnn", "bn_cnn", "bn_cnn_two_conv", "bn_cnn_avg_pool", "five_layer_cnn"}
 
 
 def _parse(*files: Path):
@@ -51,12 +51,30 @@ def test_seed_specific_settings():
     assert five.data.preprocessing == ["unsharp_mask"]
     resnet = _parse(CONFIGS / "seed003_resnet50.yaml")
     assert (resnet.model.optimizer, resnet.model.lr, resnet.model.momentum, resnet.model.nesterov) == ("sgd", 0.01, 0.9, True)
-    assert (resnet.model.scheduler, resnet.model.plateau_factor, resnet.model.plateau_patience) == ("plateau", 0.5, 10)
+    assert (resnet.model.scheduler, resnet.model.plateau_factor, resnet.model.plateau_patience) == ("plateau", 0.5, 9)
+    assert (resnet.model.time_decay, resnet.model.weight_decay, resnet.model.plateau_min_delta) == (1e-4, 0.0, 1e-4)
     finetune = resnet.trainer.callbacks[0].init_args
     assert (finetune.phase2_lr, finetune.phase2_early_stopping_patience, finetune.train_bn) == (1e-4, 20, True)
     assert _parse(CONFIGS / "seed003_resnet50_class_weights.yaml").model.class_weights == "balanced"
     assert _parse(CONFIGS / "seed003_resnet50_hist_eq.yaml").data.preprocessing == ["hist_eq"]
     assert _parse(CONFIGS / "seed004_bn_cnn.yaml").model.lr == 5e-4
+
+
+def test_seed002_keras_callbacks_and_ablations():
+    c = _parse(CONFIGS / "seed002_bn_cnn.yaml")
+    assert (c.model.plateau_patience, c.model.plateau_min_delta) == (2, 1e-4)  # Keras patience 3, absolute delta
+    assert c.trainer.callbacks[0].class_path == "fer_torch.callbacks.BestWeightsEarlyStopping"
+    a, b = _parse(CONFIGS / "seed002_model_a.yaml"), _parse(CONFIGS / "seed002_model_b.yaml")
+    assert (a.model.arch, a.model.optimizer) == ("bn_cnn_two_conv", "adam")
+    assert (b.model.arch, b.model.optimizer, b.model.lr, b.model.momentum) == ("bn_cnn_avg_pool", "sgd", 1e-3, 0.0)
+
+
+def test_seed003_ensemble_recipe_lists_seven_trainable_members():
+    recipe = yaml.safe_load((CONFIGS / "ensembles" / "seed003_seven_models.yaml").read_text())
+    assert len(recipe["members"]) == 7 and recipe["vote"] == "mean"
+    archs = [_parse(CONFIGS / member).model.arch for member in recipe["members"]]
+    assert archs == ["five_layer_cnn", "resnet50", "resnet50", "resnet50", "seresnet50", "seresnet50",
+                     "inception_resnet_v1"]
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=[p.stem for p in PRESETS])

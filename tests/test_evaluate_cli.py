@@ -178,6 +178,12 @@ def test_sequence_accuracy_on_webcam_frames(checkpoints, tmp_path, capsys):
     assert metrics["sequence"]["1"] == pytest.approx(metrics["accuracy"])
     assert metrics["sequence"]["7"] is None  # clips hold 6 frames
     assert metrics["n"] % 12 == 0 and "sequence accuracy" in stdout
+    windows = metrics["sequence_metrics"]["3"]  # clips of 6 frames -> 2 windows of 3 each
+    assert list(metrics["sequence_metrics"]) == ["1", "3"] and windows["n"] == metrics["n"] // 3
+    assert windows["accuracy"] == pytest.approx(metrics["sequence"]["3"])
+    assert sum(map(sum, windows["confusion_matrix"])) == windows["n"] and "accuracy" in windows["per_class"]["happy"]
+    assert (out / "confusion_matrix_sequence_3.png").read_bytes()[:4] == b"\x89PNG"
+    assert f"Windows of 3 consecutive frames: {windows['n']} windows" in (out / "report.md").read_text()
 
 
 def test_detect_faces_counts_photos_without_a_face(checkpoints, tmp_path, capsys):

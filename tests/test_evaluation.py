@@ -15,7 +15,7 @@ from fer_torch.evaluation.ensemble import align_columns, combine_probabilities, 
 from fer_torch.evaluation.metrics import compute_metrics
 from fer_torch.evaluation.plots import find_metrics_csv, plot_confusion_matrix, plot_training_curves
 from fer_torch.evaluation.report import markdown_report, write_metrics_json, write_predictions_csv
-from fer_torch.evaluation.sequence import sequence_accuracy, window_predictions
+from fer_torch.evaluation.sequence import sequence_accuracy, sequence_metrics, window_predictions
 from fer_torch.evaluation.tta import augmented_views, crop_size, with_tta
 
 CLASSES = ("happy", "sad", "neutral")
@@ -164,6 +164,21 @@ def test_sequence_accuracy_groups_by_subject_and_orders_by_frame():
     assert acc["3"] == pytest.approx(2 / 4)  # s1: H, S; s2: S, H
     assert acc["7"] == pytest.approx(1.0)  # only s2 has 7 frames: S S H S H H S -> 4 of 7 sad
     assert acc["10"] is None
+
+
+def test_sequence_metrics_over_windows_per_class():
+    # Two clips of 20 frames: happy votes H, H (correct); sad votes S, H (one window wrong).
+    preds = [0] * 20 + [1] * 10 + [0] * 10
+    targets = [0] * 20 + [1] * 20
+    meta = {"subject": np.array(["s1"] * 20 + ["s2"] * 20), "frame": np.arange(40)}
+    m = sequence_metrics(one_hot(preds), targets, meta, [10, 30], CLASSES)
+    assert list(m) == ["10"]  # no clip holds 30 frames
+    w = m["10"]
+    assert w["n"] == 4 and w["confusion_matrix"] == [[2, 0, 0], [1, 1, 0], [0, 0, 0]]
+    happy, sad = w["per_class"]["happy"], w["per_class"]["sad"]
+    assert (happy["precision"], happy["recall"], sad["precision"], sad["recall"]) == (2 / 3, 1.0, 1.0, 0.5)
+    assert happy["accuracy"] == sad["accuracy"] == 3 / 4  # one-vs-rest: (TP + TN) / windows
+    assert w["per_class"]["neutral"]["accuracy"] == 1.0
 
 
 def test_sequence_needs_subject_and_frame():

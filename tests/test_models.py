@@ -49,6 +49,8 @@ def test_forward_backward_at_default_input(name):
         ("plain_cnn", 7, {}, 861_767, 0),
         ("plain_cnn", 5, {}, 860_741, 0),
         ("bn_cnn", 7, {}, 4_474_759, 3_968),
+        ("bn_cnn_two_conv", 7, {}, 9_985_287, 2_176),  # seed 002 model A
+        ("bn_cnn_avg_pool", 7, {}, 4_474_759, 3_968),  # seed 002 model B
         ("five_layer_cnn", 7, {}, 11_075_847, 896),
     ],
 )
@@ -149,7 +151,8 @@ def test_model_defaults():
 
 
 def test_registry_lists_every_seed_architecture():
-    expected = {"mouth_cnn", "plain_cnn", "bn_cnn", "five_layer_cnn", "vgg16", "vgg19", "resnet50", "seresnet50"}
+    expected = {"mouth_cnn", "plain_cnn", "bn_cnn", "bn_cnn_two_conv", "bn_cnn_avg_pool", "five_layer_cnn", "vgg16",
+                "vgg19", "resnet50", "seresnet50"}
     assert expected | {"inception_resnet_v1", "resnet_fer"} <= set(list_models())
 
 
@@ -198,3 +201,13 @@ def test_bad_arguments_are_model_errors():
 def test_small_cnns_accept_other_input_sizes():
     model = create_model("bn_cnn", 7, image_size=(64, 64))
     assert model(torch.randn(2, 1, 64, 64)).shape == (2, 7)
+
+
+def test_seed002_ablation_models_differ_from_model_c_as_described():
+    model_a, model_b = create_model("bn_cnn_two_conv", 7), create_model("bn_cnn_avg_pool", 7)
+    convs_a = [m for m in model_a.backbone.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.out_channels, c.kernel_size) for c in convs_a] == [(64, (3, 3)), (256, (5, 5))]
+    assert all(m.p == 0.2 for m in model_a.modules() if isinstance(m, torch.nn.Dropout))
+    pools = [m for m in model_b.backbone.modules() if isinstance(m, (torch.nn.MaxPool2d, torch.nn.AvgPool2d))]
+    assert len(pools) == 4 and all(isinstance(m, torch.nn.AvgPool2d) for m in pools)
+    assert model_b(torch.zeros(2, 1, 48, 48)).shape == (2, 7)

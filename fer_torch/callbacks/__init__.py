@@ -1,5 +1,6 @@
 """Lightning callbacks of fer-torch."""
 
+from fer_torch.callbacks.early_stopping import BestWeightsEarlyStopping
 from fer_torch.callbacks.finetuning import TwoPhaseFinetuning
 
-__all__ = ["TwoPhaseFinetuning"]
+__all__ = ["BestWeightsEarlyStopping", "TwoPhaseFinetuning"]

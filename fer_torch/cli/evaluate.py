@@ -1,7 +1,8 @@
 """``tools/evaluate.py``: evaluate a checkpoint or an ensemble on a dataset split and write the report files.
 
 Writes ``OUTPUT/metrics.json``, ``confusion_matrix.png``, ``report.md`` and ``predictions.csv``; prints
-accuracy, macro F1, n and images/s.
+accuracy, macro F1, n and images/s. With ``--sequence-n``, also the per-class report and
+``confusion_matrix_sequence_<N>.png`` over windows of N consecutive frames.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 
 from fer_torch.evaluation.ensemble import VOTES
 from fer_torch.evaluation.runner import OUTPUT_FILES, evaluate, write_evaluation
+from fer_torch.evaluation.sequence import write_sequence_plots
 from fer_torch.evaluation.tta import TTA_MODES
 from fer_torch.inference.detectors import DETECTOR_NAMES
 from fer_torch.inference.device import PRECISION_CHOICES
@@ -48,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--weights", type=float, nargs="+", help="ensemble weight per --checkpoint (weighted mean)")
     parser.add_argument("--vote", choices=VOTES, default="mean", help="ensemble rule: mean probability or majority vote")
     parser.add_argument("--sequence-n", type=int, nargs="+", metavar="N",
-                        help="webcam data: accuracy of the majority vote over N consecutive frames, per N")
+                        help="webcam data: majority vote over N consecutive frames, per N: accuracy, per-class "
+                             "P/R/F1/accuracy and a confusion matrix (seed 000 uses 10)")
     return parser
 
 
@@ -67,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(models) > 1:
         details["Ensemble"] = f"{args.vote}" + (f", weights {args.weights}" if args.weights else "")
     write_evaluation(result, args.output, details)
+    write_sequence_plots(result.metrics, args.output)
     m = result.metrics
     line = f"accuracy {m['accuracy']:.4f}  macro F1 {m['macro_f1']:.4f}  n {m['n']}  {result.images_per_second:.1f} images/s"
     if "no_face" in m:

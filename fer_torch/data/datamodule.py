@@ -15,6 +15,7 @@ from fer_torch.data.dataset import FERDataset, seed_worker
 from fer_torch.data.readers import list_class_names, load_splits, select_classes
 from fer_torch.data.samples import Samples
 from fer_torch.data.transforms import build_augmentation, build_transform
+from fer_torch.data.val_splits import apply_val_split, check_val_split
 from fer_torch.errors import ConfigError, EmptySplitError
 from fer_torch.labels import canonical_names
 from fer_torch.spec import InputSpec
@@ -43,6 +44,8 @@ class FERDataModule(pl.LightningDataModule):
         rgb: read images as RGB (default grayscale); ``channels=3`` alone replicates grayscale.
         val_fraction, split_seed: stratified val split carved from train when the source has none
             (Kaggle ``train.csv``); for webcam data, the fraction of subjects held out.
+        val_split: what validates: ``val`` (default), ``test`` (Kaggle folder release's ``test/``, seed 004)
+            or ``val+test`` (PublicTest + PrivateTest, seed 001); see :mod:`fer_torch.data.val_splits`.
         split_test_by_prefix, strict, cache_dir, use_cache: passed to :func:`load_splits`.
     """
 
@@ -65,6 +68,7 @@ class FERDataModule(pl.LightningDataModule):
         persistent_workers: bool = True,
         val_fraction: float = 0.2,
         split_seed: int = 0,
+        val_split: str = "val",
         split_test_by_prefix: bool = False,
         strict: bool = False,
         cache_dir: str | None = None,
@@ -88,6 +92,7 @@ class FERDataModule(pl.LightningDataModule):
         build_augmentation(train_augment, self.spec.image_size)  # a bad preset/config fails here, not in a worker
         if not 0 <= val_fraction < 1:
             raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
+        check_val_split(val_split)
         self._splits: dict[str, Samples] | None = None
         self._class_names: tuple[str, ...] | None = None
 
@@ -136,6 +141,7 @@ class FERDataModule(pl.LightningDataModule):
             cache_dir=self.hparams.cache_dir,
             use_cache=self.hparams.use_cache,
         )
+        raw = apply_val_split(raw, self.hparams.val_split, self.root)
         if "val" not in raw and "train" in raw and self.hparams.val_fraction > 0:  # e.g. Kaggle train.csv
             raw["train"], raw["val"] = stratified_split(raw["train"], self.hparams.val_fraction, self.hparams.split_seed)
         classes = list(self.class_names)

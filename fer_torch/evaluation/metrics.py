@@ -42,7 +42,7 @@ def compute_metrics(predictions: torch.Tensor | Sequence[int], targets: torch.Te
     """The ``metrics.json`` body for predicted and true class indices.
 
     Keys: ``n``, ``accuracy`` (micro), ``macro_f1``, ``weighted_f1``, ``class_names``, ``per_class``
-    (precision, recall, f1, f2, support per class name) and ``confusion_matrix`` (rows = true class).
+    (precision, recall, f1, f2, one-vs-rest accuracy, support per class name) and ``confusion_matrix`` (rows = true class).
     """
     preds = torch.as_tensor(predictions, dtype=torch.long).flatten()
     target = torch.as_tensor(targets, dtype=torch.long).flatten()
@@ -52,12 +52,15 @@ def compute_metrics(predictions: torch.Tensor | Sequence[int], targets: torch.Te
     values = build_metric_collection(len(names))(preds, target)
     cm = values["confusion_matrix"].long()
     support = cm.sum(dim=1)
+    # One-vs-rest accuracy (TP + TN) / n, the per-class "accuracy" of seed 000's Table 4.
+    one_vs_rest = 1.0 - (support + cm.sum(dim=0) - 2 * cm.diagonal()).double() / target.numel()
     per_class = {
         name: {
             "precision": float(values["precision"][i]),
             "recall": float(values["recall"][i]),
             "f1": float(values["f1"][i]),
             "f2": float(values["f2"][i]),
+            "accuracy": float(one_vs_rest[i]),
             "support": int(support[i]),
         }
         for i, name in enumerate(names)

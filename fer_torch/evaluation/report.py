@@ -57,14 +57,32 @@ def markdown_report(metrics: Mapping[str, Any], title: str = "Evaluation", detai
         c = metrics["per_class"][name]
         lines.append(f"| {name} | {_pct(c['precision'])} | {_pct(c['recall'])} | {_pct(c['f1'])} | {_pct(c['f2'])} | {c['support']} |")
     lines += ["", "Confusion matrix (rows: true class, columns: predicted class):", "",
-              "| true \\ predicted | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-    for name, row in zip(names, metrics["confusion_matrix"]):
-        lines.append(f"| {name} | " + " | ".join(str(v) for v in row) + " |")
+              *_confusion_lines(names, metrics["confusion_matrix"])]
     if "sequence" in metrics:
         lines += ["", "Majority vote over n consecutive frames (non-overlapping windows):", "",
                   "| n | " + " | ".join(metrics["sequence"]) + " |", "|---|" + "---:|" * len(metrics["sequence"]),
                   "| Accuracy (%) | " + " | ".join(_pct(a) for a in metrics["sequence"].values()) + " |"]
+    for n, windows in metrics.get("sequence_metrics", {}).items():
+        lines += ["", *_window_section(n, windows)]
     return "\n".join(lines) + "\n"
+
+
+def _window_section(n: str, m: Mapping[str, Any]) -> list[str]:
+    """Seed 000's Table 4 and Fig. 3 for n-frame windows: per-class P/R/F1/one-vs-rest accuracy, confusion matrix."""
+    names = m["class_names"]
+    lines = [f"Windows of {n} consecutive frames: {m['n']} windows, accuracy {_pct(m['accuracy'])} %", "",
+             "| Class | Precision (%) | Recall (%) | F1 (%) | Accuracy (%) | Windows |", "|---|---:|---:|---:|---:|---:|"]
+    for name in names:
+        c = m["per_class"][name]
+        lines.append(f"| {name} | {_pct(c['precision'])} | {_pct(c['recall'])} | {_pct(c['f1'])} | "
+                     f"{_pct(c['accuracy'])} | {c['support']} |")
+    return [*lines, "", *_confusion_lines(names, m["confusion_matrix"])]
+
+
+def _confusion_lines(names: Sequence[str], confusion: Sequence[Sequence[int]]) -> list[str]:
+    """A markdown confusion matrix (rows: true class, columns: predicted class)."""
+    lines = ["| true \\ predicted | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    return lines + [f"| {name} | " + " | ".join(str(v) for v in row) + " |" for name, row in zip(names, confusion)]
 
 
 def write_report(metrics: Mapping[str, Any], path: str | Path, title: str = "Evaluation",

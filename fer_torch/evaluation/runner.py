@@ -25,7 +25,7 @@ from fer_torch.evaluation.faces import crop_faces
 from fer_torch.evaluation.metrics import compute_metrics
 from fer_torch.evaluation.plots import plot_confusion_matrix
 from fer_torch.evaluation.report import write_metrics_json, write_predictions_csv, write_report
-from fer_torch.evaluation.sequence import sequence_accuracy
+from fer_torch.evaluation.sequence import sequence_accuracy, sequence_metrics
 from fer_torch.inference.classifier import LoadedClassifier
 from fer_torch.labels import canonical_names, remap_table
 
@@ -148,6 +148,7 @@ def evaluate(checkpoints: Sequence[str | Path] | None, data: str | Path, *, spli
         metrics["no_face"] = split_preds.no_face
     if sequence_n:
         metrics["sequence"] = sequence_accuracy(scores, samples.labels, samples.meta, sequence_n)
+        metrics["sequence_metrics"] = sequence_metrics(scores, samples.labels, samples.meta, sequence_n, split_preds.class_names)
     return EvaluationResult(metrics, scores, preds, split_preds)
 
 

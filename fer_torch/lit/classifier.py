@@ -40,6 +40,10 @@ class FERClassifier(pl.LightningModule):
             Adam/AdamW use betas).
         scheduler: ``none``, ``plateau`` (ReduceLROnPlateau on ``plateau_monitor``), ``cosine`` (T_max =
             ``trainer.max_epochs``) or ``onecycle`` (total steps = ``trainer.estimated_stepping_batches``).
+        time_decay: Keras' optimizer ``decay`` (seed 003's SGD ``decay=1e-4``): the learning rate is divided by
+            ``1 + time_decay * step`` after ``step`` optimizer steps, on top of ``none`` or ``plateau``; 0 is off.
+        plateau_min_delta: an absolute improvement the plateau monitor must make (Keras' ``min_delta``);
+            None keeps PyTorch's relative threshold (1e-4 of the best value).
         mixup_alpha: MixUp Beta(alpha, alpha) on training batches; 0 turns it off.
         channels_last: run the model in channels-last memory format (faster convolutions on CPU/GPU).
     """
@@ -69,6 +73,8 @@ class FERClassifier(pl.LightningModule):
         plateau_min_lr: float = 0.0,
         cosine_eta_min: float = 0.0,
         onecycle_pct_start: float = 0.3,
+        plateau_min_delta: float | None = None,
+        time_decay: float = 0.0,
         mixup_alpha: float = 0.0,
         channels_last: bool = False,
     ) -> None:
@@ -79,6 +85,8 @@ class FERClassifier(pl.LightningModule):
             raise ConfigError(f"{len(class_names)} class names {list(class_names)} for num_classes={num_classes}")
         if isinstance(class_weights, list) and len(class_weights) != num_classes:
             raise ConfigError(f"class_weights has {len(class_weights)} values for {num_classes} classes")
+        if time_decay and scheduler not in ("none", "plateau"):
+            raise ConfigError(f"time_decay combines with scheduler none or plateau, not {scheduler!r}")
         if isinstance(class_weights, str) and class_weights != "balanced":
             raise ConfigError(f"class_weights must be 'balanced', a list or null, got {class_weights!r}")
         # Plain types only (lists/dicts/str), so checkpoints load with torch.load(weights_only=True);
@@ -226,7 +234,7 @@ class FERClassifier(pl.LightningModule):
         head = [p for p in self.model.parameters() if id(p) not in backbone_ids]
         return [{"params": head, "name": "head"}, {"params": backbone, "name": "backbone"}]
 
-    def configure_optimizers(self) -> dict[str, Any]:
+    def configure_optimizers(self) -> dict[str, Any] | tuple[list, list]:
         hp = self.hparams
         groups = [g for g in self.param_groups() if g["params"]]
         if hp.optimizer == "sgd":
@@ -238,12 +246,22 @@ class FERClassifier(pl.LightningModule):
             optimizer = cls(groups, lr=hp.lr, betas=tuple(hp.betas), weight_decay=hp.weight_decay)
         else:
             raise ConfigError(f"unknown optimizer {hp.optimizer!r}; choose adam, adamw or sgd")
-        if hp.scheduler == "none":
-            return {"optimizer": optimizer}
+        schedulers = [self._lr_scheduler(optimizer)] if hp.scheduler != "none" else []
+        if hp.get("time_decay"):
+            decay = torch.optim.lr_scheduler.MultiplicativeLR(optimizer, _TimeDecayStep(hp.time_decay))
+            schedulers.append({"scheduler": decay, "interval": "step"})
+        if len(schedulers) > 1:
+            return [optimizer], schedulers
+        return {"optimizer": optimizer, **({"lr_scheduler": schedulers[0]} if schedulers else {})}
+
+    def _lr_scheduler(self, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+        """Lightning's scheduler config for ``hparams.scheduler`` (not ``none``)."""
+        hp = self.hparams
         if hp.scheduler == "plateau":
+            absolute = hp.get("plateau_min_delta") is not None
             scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
                 optimizer, mode=hp.plateau_mode, factor=hp.plateau_factor, patience=hp.plateau_patience,
-                min_lr=hp.plateau_min_lr,
+                min_lr=hp.plateau_min_lr, **({"threshold": hp.plateau_min_delta, "threshold_mode": "abs"} if absolute else {}),
             )
             config = {"scheduler": scheduler, "monitor": hp.plateau_monitor, "interval": "epoch"}
         elif hp.scheduler == "cosine":
@@ -259,7 +277,19 @@ class FERClassifier(pl.LightningModule):
             config = {"scheduler": scheduler, "interval": "step"}
         else:
             raise ConfigError(f"unknown scheduler {hp.scheduler!r}; choose none, plateau, cosine or onecycle")
-        return {"optimizer": optimizer, "lr_scheduler": config}
+        return config
+
+
+class _TimeDecayStep:
+    """Step ``t``'s factor ``(1 + d(t-1)) / (1 + dt)``: after ``t`` steps the rate is divided by ``1 + dt``, as
+    Keras' optimizer ``decay`` does, and it composes with ReduceLROnPlateau's cuts (both multiply the current
+    rate). A class, not a lambda, so the scheduler's state checkpoints."""
+
+    def __init__(self, decay: float) -> None:
+        self.decay = decay
+
+    def __call__(self, step: int) -> float:
+        return (1.0 + self.decay * (step - 1)) / (1.0 + self.decay * step)
 
 
 def _sized_kwargs(arch: str, model_kwargs: dict[str, Any] | None, input_spec: dict[str, Any] | None) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from functools import partial
 
 import timm
 import torch
@@ -30,6 +31,7 @@ def _add_conv(
     padding: str = "valid",
     norm: str | None = None,
     pool: bool = False,
+    pool_layer: type[nn.Module] = nn.MaxPool2d,
     dropout: float = 0.0,
 ) -> int:
     """Append ``conv -> [bn] -> relu -> [bn] -> [pool] -> [dropout]``; ``norm`` is "pre" or "post" ReLU."""
@@ -41,7 +43,7 @@ def _add_conv(
     if norm == "post":
         layers[f"bn{i}"] = nn.BatchNorm2d(out_ch)
     if pool:
-        layers[f"pool{i}"] = nn.MaxPool2d(2)
+        layers[f"pool{i}"] = pool_layer(2)
     if dropout:
         layers[f"drop{i}"] = nn.Dropout(dropout)
     return out_ch
@@ -117,6 +119,10 @@ def plain_cnn(
     return _cnn(convs, in_chans, image_size, num_classes, hidden=(8 * width, 8 * width), dropout=(0.3, 0.2))
 
 
+BN_CNN_CONVS = ((64, 3), (128, 5), (512, 3), (512, 3))  # seed 002 Fig. 9: (filters, kernel) per conv block
+POOL_LAYERS: dict[str, type[nn.Module]] = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
+
+
 @register_model("bn_cnn")
 def bn_cnn(
     num_classes: int,
@@ -124,17 +130,32 @@ def bn_cnn(
     pretrained: PretrainedArg = False,
     dropout: float = 0.25,
     image_size: Sequence[int] = (48, 48),
+    convs: Sequence[Sequence[int]] = BN_CNN_CONVS,
+    pool: str = "max",
 ) -> FERNet:
-    """Seeds 002/004: 4 x [conv (64 3x3, 128 5x5, 512 3x3, 512 3x3; same) -> BN -> ReLU -> pool -> dropout],
-    [dense 256 -> BN -> ReLU -> dropout], [dense 512 -> BN -> ReLU -> dropout], output.
+    """Seeds 002/004 (seed 002's model C): 4 x [conv (64 3x3, 128 5x5, 512 3x3, 512 3x3; same) -> BN -> ReLU
+    -> pool -> dropout], [dense 256 -> BN -> ReLU -> dropout], [dense 512 -> BN -> ReLU -> dropout], output.
     4,474,759 trainable parameters for 7 classes; BatchNorm running mean/var add 3,968 buffers.
+    ``convs`` ((filters, kernel) per conv block) and ``pool`` (``max`` | ``avg``) make seed 002's ablations.
     """
     require_no_library_weights("bn_cnn", pretrained)
-    convs: OrderedDict[str, nn.Module] = OrderedDict()
+    if pool not in POOL_LAYERS:
+        raise ModelError(f"bn_cnn: pool must be one of {', '.join(POOL_LAYERS)}, got {pool!r}")
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
     ch = in_chans
-    for out_ch, kernel in ((64, 3), (128, 5), (512, 3), (512, 3)):
-        ch = _add_conv(convs, ch, out_ch, kernel, padding="same", norm="pre", pool=True, dropout=dropout)
-    return _cnn(convs, in_chans, image_size, num_classes, hidden=(256, 512), dropout=dropout, batch_norm=True)
+    for out_ch, kernel in convs:
+        ch = _add_conv(layers, ch, out_ch, kernel, padding="same", norm="pre", pool=True,
+                       pool_layer=POOL_LAYERS[pool], dropout=dropout)
+    return _cnn(layers, in_chans, image_size, num_classes, hidden=(256, 512), dropout=dropout, batch_norm=True)
+
+
+# Seed 002's ablation model A (Fig. 12: 71.08 %): only 2 conv blocks, 64 (3x3) and 256 (5x5) filters, dropout
+# 0.2. The seed prints no summary; kernels and dense blocks follow model C, so the 12x12x256 flatten makes
+# 9,985,287 trainable parameters for 7 classes (2,176 BatchNorm buffers).
+register_model("bn_cnn_two_conv")(partial(bn_cnn, convs=((64, 3), (256, 5)), dropout=0.2))
+# Seed 002's ablation model B (Fig. 12: 69.55 %): model C with 2x2 average pooling (trained with SGD, lr 1e-3);
+# pooling has no weights, so 4,474,759 trainable parameters, as C.
+register_model("bn_cnn_avg_pool")(partial(bn_cnn, pool="avg"))
 
 
 @register_model("five_layer_cnn", mean=(0.0,), std=(1.0,))

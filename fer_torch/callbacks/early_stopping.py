@@ -1,0 +1,37 @@
+"""Early stopping that puts the best epoch's weights back when it stops (Keras' ``restore_best_weights=True``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import EarlyStopping
+
+
+class BestWeightsEarlyStopping(EarlyStopping):
+    """Lightning's :class:`EarlyStopping` that, when it stops the run, loads the weights of the epoch with the
+    best monitored value back into the model, as Keras' ``EarlyStopping(restore_best_weights=True)`` does
+    (seed 002). So the final model, ``last.ckpt`` and a following test are the best epoch's, not the last's.
+
+    A copy of the weights is kept (on the CPU) after every improvement; it is not checkpointed, so a resumed
+    run restores the best epoch after the resume. Same arguments as ``EarlyStopping``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.best_weights: dict[str, torch.Tensor] | None = None
+        self.restored_epoch: int | None = None
+        self._best_epoch: int | None = None
+
+    def _run_early_stopping_check(self, trainer: pl.Trainer) -> None:
+        best_before = self.best_score.detach().clone()
+        was_stopping = trainer.should_stop
+        super()._run_early_stopping_check(trainer)
+        if not torch.equal(self.best_score.detach().cpu(), best_before.cpu()):
+            module = trainer.lightning_module
+            self.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
+            self._best_epoch = trainer.current_epoch
+        if trainer.should_stop and not was_stopping and self.best_weights is not None:
+            trainer.lightning_module.load_state_dict(self.best_weights)
+            self.restored_epoch = self._best_epoch
