@@ -100,11 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     from fer_torch.inference.session import use_display
     from fer_torch.inference.video import open_source
 
-    detector = build_detector(args.detector, **detector_options(args))
-    collector = Collector(args.root, args.subject, detector, count=args.count, every=args.every)
     cameras = [s for s in args.source if s.strip().isdigit()]
     if cameras and len(args.source) > 1:
         raise ConfigError("use one camera, or video files only, as --source")
+    plan = [] if cameras else video_plan(args)
+    detector = build_detector(args.detector, **detector_options(args))
+    collector = Collector(args.root, args.subject, detector, count=args.count, every=args.every)
     if cameras:
         classes = canonical_names(args.classes)
         display = use_display(not args.no_display, "no preview window, prompts go to the terminal")
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             if display:
                 cv2.destroyAllWindows()
     else:
-        for path, label in video_plan(args):
+        for path, label in plan:
             with open_source(path) as source:
                 result = collector.capture(source, label)
             report(result)

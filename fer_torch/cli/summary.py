@@ -69,9 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     as_json = "--json" in argv
     argv = [a for a in argv if a != "--json"]
-    from fer_torch.cli.lightning_cli import ParseOnlyCLI
-
-    cli = build_cli(argv, ParseOnlyCLI)
+    cli = build_cli(argv, parse_only=True)
     counts, bn_statistics = parameter_counts(cli.config)
     model = cli.config.model
     print(f"arch: {model.arch}  model_kwargs: {model.model_kwargs}")

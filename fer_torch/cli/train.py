@@ -131,13 +131,15 @@ def check_options(argv: list[str]) -> None:
                 raise ConfigError(f"--ckpt_path {value}: no such file; pass a last.ckpt from a previous run")
 
 
-def build_cli(argv: list[str] | None = None, cli_class: type[FERTrainCLI] | None = None) -> FERTrainCLI:
-    """Parse ``argv`` (default ``sys.argv[1:]``) with variant configs' bases expanded."""
+def build_cli(argv: list[str] | None = None, cli_class: type[FERTrainCLI] | None = None,
+              parse_only: bool = False) -> FERTrainCLI:
+    """Parse ``argv`` (default ``sys.argv[1:]``) with variant configs' bases expanded; ``parse_only``
+    instantiates nothing (:class:`~fer_torch.cli.lightning_cli.ParseOnlyCLI`)."""
     args = expand_base_configs(sys.argv[1:] if argv is None else list(argv))
     check_options(args)
-    from fer_torch.cli.lightning_cli import FERTrainCLI, instantiate
+    from fer_torch.cli.lightning_cli import FERTrainCLI, ParseOnlyCLI, instantiate
 
-    return instantiate(args, cli_class or FERTrainCLI)
+    return instantiate(args, cli_class or (ParseOnlyCLI if parse_only else FERTrainCLI))
 
 
 def run(argv: list[str] | None = None) -> FERTrainCLI:
