@@ -74,6 +74,8 @@ CASES = [
          in_process=True),
     case("evaluate", "--checkpoint {bad}/empty.ckpt --data {folder} --output {out}/r", "{bad}/empty.ckpt",
          in_process=True),
+    case("evaluate", "--checkpoint {bad}/face.png --data {folder} --output {out}/r", "{bad}/face.png",
+         in_process=True),
     case("evaluate", "--data {folder} --output {out}/r --device cuda", "cuda", in_process=True),
     # inspect_data.py
     case("inspect_data", "", "required: --data"),
@@ -82,6 +84,7 @@ CASES = [
     case("inspect_data", "--data {bad}/empty.csv", "{bad}/empty.csv: empty file"),
     case("inspect_data", "--data {bad}/not_csv.csv", "{bad}/not_csv.csv"),
     case("inspect_data", "--data {bad}/empty_dir", "{bad}/empty_dir: not a dataset"),
+    case("inspect_data", "--data {bad}/face.png", "{bad}/face.png: not a dataset"),
     case("inspect_data", "--data {bad}/kaggle", "{bad}/kaggle/fer2013.csv: line 3: 5 pixel values"),
     case("inspect_data", "--data {folder} --classes happy nosuchclass", "nosuchclass"),
     # live.py
@@ -91,6 +94,7 @@ CASES = [
     case("live", "--detector nodetector", "argument --detector: invalid choice"),
     case("live", "--source {missing}.mp4 --no-display", "{missing}.mp4: no such file", in_process=True),
     case("live", "--source {bad}/not_video.mp4 --no-display", "{bad}/not_video.mp4", in_process=True),
+    case("live", "--source {bad}/list.yaml --no-display", "{bad}/list.yaml", in_process=True),
     case("live", "--source {bad}/empty_dir --no-display", "{bad}/empty_dir: folder holds no images", in_process=True),
     case("live", "--source {bad}/truncated.jpg --no-display", "{bad}/truncated.jpg: cannot read image",
          in_process=True),
@@ -114,6 +118,7 @@ CASES = [
     case("train", "--config {missing}.yaml", "--config {missing}.yaml: no such file"),
     case("train", "--config {bad}/empty_dir", "--config {bad}/empty_dir: is a directory"),
     case("train", "--config {bad}/list.yaml", "{bad}/list.yaml: a config is a YAML mapping"),
+    case("train", "--config {bad}/face.png", "{bad}/face.png: not a YAML text file"),
     case("train", "--config {bad}/unknown_section.yaml", "unknown section 'modle'"),
     case("train", "--config", "--config needs a YAML file"),
     case("train", f"--config {CONFIG} --no_such.key 1", "unknown option '--no_such.key'"),
