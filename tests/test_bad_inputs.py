@@ -52,6 +52,7 @@ CASES = [
     case("benchmark", "", "the following arguments are required: suite"),
     case("benchmark", "nosuite", "invalid choice: 'nosuite'"),
     case("benchmark", "data --data {missing}", "{missing}", in_process=True),
+    case("benchmark", "live --weights {bad}/payload.ckpt --frames 2", "{bad}/payload.ckpt", in_process=True),
     # collect.py
     case("collect", "--subject s", "the following arguments are required: --root"),
     case("collect", "--root {out}/ds --subject s --count 0", "--count and --every must be >= 1"),
@@ -60,8 +61,8 @@ CASES = [
     # ensemble_select.py
     case("ensemble_select", "--data {folder} --checkpoint {bad}/corrupt.ckpt", "at least two --checkpoint"),
     case("ensemble_select", "--checkpoint a --checkpoint b", "required: --data"),
-    case("ensemble_select", "--data {folder} --checkpoint {bad}/corrupt.ckpt --checkpoint {bad}/payload.ckpt",
-         "{bad}/corrupt.ckpt", in_process=True),
+    case("ensemble_select", "--data {folder} --checkpoint {bad}/payload.ckpt --checkpoint {bad}/corrupt.ckpt",
+         "{bad}/payload.ckpt", in_process=True),
     # evaluate.py
     case("evaluate", "--data {folder} --output {out}/r --split nosplit", "argument --split: invalid choice"),
     case("evaluate", "--data {folder} --output {out}/r --batch-size many", "argument --batch-size: invalid int"),
@@ -130,6 +131,10 @@ CASES = [
          "trainer: `CUDAAccelerator` can not run on your system", in_process=True),
     case("train", f"--config {CONFIG} --data.root {{folder}} --ckpt_path {{bad}}/payload.ckpt",
          "--ckpt_path {bad}/payload.ckpt: refused", in_process=True),
+    case("train", f"--config {CONFIG} --data.root {{folder}} --model.pretrained {{bad}}/payload.ckpt",
+         "{bad}/payload.ckpt", in_process=True),
+    case("train", f"--config {CONFIG} --data.root {{folder}} --model.pretrained {{bad}}/payload.pkl",
+         "{bad}/payload.pkl", in_process=True),
     case("train", f"--config {CONFIG} --data.root {{folder}} --ckpt_path {{bad}}/corrupt.ckpt",
          "--ckpt_path {bad}/corrupt.ckpt: not a readable checkpoint", in_process=True),
     case("train", f"--config {CONFIG} --data.root {{folder}} --ckpt_path {{bad}}/plain_dict.ckpt",

@@ -25,6 +25,7 @@ from fer_torch.cli.common import one_line
 from fer_torch.data.datamodule import FERDataModule
 from fer_torch.errors import CheckpointError, ConfigError
 from fer_torch.lit.classifier import FERClassifier
+from fer_torch.safe_load import REFUSED_PICKLE, is_refused_pickle
 
 DEFAULT_ROOT_DIR = "runs"
 
@@ -153,9 +154,8 @@ def check_resume_checkpoint(path: str) -> None:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad or hostile file
-        if "weights only load failed" in str(exc).lower():  # never pass on torch's advice to unpickle it
-            raise CheckpointError(f"--ckpt_path {path}: refused: it holds Python objects besides tensors and plain "
-                                  f"values, and loading them could run code; {hint}") from None
+        if is_refused_pickle(exc):  # never pass on torch's advice to unpickle it
+            raise CheckpointError(f"--ckpt_path {path}: {REFUSED_PICKLE}; {hint}") from None
         raise CheckpointError(f"--ckpt_path {path}: not a readable checkpoint (corrupt, truncated or not a torch "
                               f"file); {hint}") from None
     missing = [k for k in ("state_dict", "epoch", "loops") if not isinstance(checkpoint, dict) or k not in checkpoint]
