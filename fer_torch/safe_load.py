@@ -10,5 +10,15 @@ REFUSED_PICKLE = ("refused: it holds Python objects besides tensors and plain va
 
 def is_refused_pickle(exc: BaseException) -> bool:
     """Whether ``exc`` is torch's ``weights_only`` loader refusing a pickle's globals (rather than a damaged file)."""
+    seen: BaseException | None = exc
+    while seen is not None:  # timm wraps torch's error (and says "globals" even for a damaged file)
+        if "unsupported global" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def mentions_unsafe_retry(exc: BaseException) -> bool:
+    """Whether ``exc``'s message carries torch's advice to load the file unsafely (never shown to a user)."""
     text = str(exc).lower()
-    return any(s in text for s in ("weights only load failed", "weights_only=true blocked", "unsupported global"))
+    return "weights only load failed" in text or "weights_only=false" in text or "weights_only set to false" in text
