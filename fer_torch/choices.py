@@ -11,3 +11,5 @@ DETECTOR_NAMES = ("haar", "mtcnn")  # fer_torch.inference.detectors
 SMOOTHING_METHODS = ("mean", "majority")  # fer_torch.inference.smoothing
 DATA_SOURCES = ("auto", "csv", "folder", "webcam")  # fer_torch.data.readers
 CURVES_FILENAME = "training_curves.png"  # fer_torch.evaluation.plots
+EXPORT_FORMATS = ("weights", "onnx", "torchscript")  # the keys of fer_torch.export.writers.WRITERS
+ONNX_OPSET = 17  # fer_torch.export.writers

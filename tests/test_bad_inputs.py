@@ -78,6 +78,13 @@ CASES = [
     case("evaluate", "--checkpoint {bad}/face.png --data {folder} --output {out}/r", "{bad}/face.png",
          in_process=True),
     case("evaluate", "--data {folder} --output {out}/r --device cuda", "cuda", in_process=True),
+    # export.py
+    case("export", "", "the following arguments are required: --format"),
+    case("export", "--format pickle", "argument --format: invalid choice: 'pickle'"),
+    case("export", "--format onnx --checkpoint {bad}/payload.ckpt --output {out}/m.onnx", "{bad}/payload.ckpt",
+         in_process=True),
+    case("export", "--format weights --checkpoint {missing}.ckpt --output {out}/m.safetensors", "{missing}.ckpt",
+         in_process=True),
     # inspect_data.py
     case("inspect_data", "", "required: --data"),
     case("inspect_data", "--data {folder} --source nosource", "argument --source: invalid choice"),
@@ -110,6 +117,11 @@ CASES = [
     case("plot_curves", "", "required: run_dir"),
     case("plot_curves", "{missing}", "{missing}", in_process=True),
     case("plot_curves", "{bad}/empty_dir", "{bad}/empty_dir", in_process=True),
+    # serve.py
+    case("serve", "--port 99999", "--port must be 0-65535"),
+    case("serve", "--smooth 0", "--smooth must be >= 1"),
+    case("serve", "--weights {bad}/payload.ckpt --port 0", "{bad}/payload.ckpt", in_process=True),
+    case("serve", "--weights {bad}/corrupt.ckpt --port 0", "{bad}/corrupt.ckpt", in_process=True),
     # summary.py
     case("summary", "--config {bad}/syntax.yaml", "{bad}/syntax.yaml: invalid YAML at line 3"),
     case("summary", "--config {missing}.yaml", "--config {missing}.yaml: no such file"),
@@ -229,6 +241,15 @@ def test_bad_input_is_one_error_line_and_exit_2(bad_case, bad, fer_folder, tmp_p
     assert not (bad / "PAYLOAD_RAN").exists(), "a model file's pickle payload ran"
     assert not paths["out"].exists() or not any(paths["out"].rglob("*")), "a failed run left files behind"
     assert not any(work.rglob("*")), f"a failed run left {list(work.rglob('*'))}"
+
+
+def test_choices_match_the_modules_that_implement_them():
+    from fer_torch import choices
+    from fer_torch.export.writers import WRITERS
+    from fer_torch.inference.device import PRECISIONS
+
+    assert choices.EXPORT_FORMATS == tuple(WRITERS)
+    assert choices.PRECISION_CHOICES == ("auto", *PRECISIONS)
 
 
 def test_the_table_covers_every_tool():

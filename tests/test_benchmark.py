@@ -24,10 +24,12 @@ def test_train_suite_times_both_paths_in_both_precisions(capsys):
         assert lit > 0 and bare > 0 and ratio == pytest.approx(lit / bare, abs=0.01)
 
 
-def test_infer_suite_reports_fp32_and_bf16(capsys):
+def test_infer_suite_reports_fp32_bf16_and_onnxruntime(capsys):
     assert main(["infer", "--models", "mouth_cnn", "--batch", "4", "--repeats", "1", "--budget", "0.1"]) == 0
-    (row,) = table_rows(capsys.readouterr().out)
-    assert row[:3] == ["mouth_cnn", "1x43x72", "0.00M"] and len(row) == 8
+    out = capsys.readouterr().out
+    (row,) = table_rows(out)
+    assert row[:3] == ["mouth_cnn", "1x43x72", "0.00M"] and len(row) == 10
+    assert "onnxruntime ms/face | onnxruntime images/s |" in out and all(float(v) > 0 for v in row[8:])
 
 
 def test_data_suite_on_fixture_folders(fer_folder, capsys):

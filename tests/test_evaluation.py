@@ -226,15 +226,37 @@ def test_training_curves_from_newest_csv(tmp_path):
 def test_largest_face_is_cropped_and_blank_frames_count_as_no_face():
     cv2 = pytest.importorskip("cv2")
     skimage_data = pytest.importorskip("skimage.data")
-    from fer_torch.evaluation.faces import crop_largest_faces
+    from fer_torch.evaluation.faces import crop_faces
 
     astronaut = cv2.resize(skimage_data.astronaut(), (600, 600))  # RGB, face about 120 px wide
     blank = np.full((600, 600, 3), 128, np.uint8)
     photos = Samples(images=[blank, astronaut], labels=[0, 1], class_names=CLASSES,
                      meta={"path": np.array(["blank.jpg", "astronaut.jpg"])})
-    crops, no_face = crop_largest_faces(photos, margin=0.1)
+    crops, no_face = crop_faces(photos, margin=0.1)
     faces = crops["face"]
     assert no_face == 1 and len(faces) == 1
     assert faces.meta["path"].tolist() == ["astronaut.jpg"] and faces.labels.tolist() == [1]
     h, w, c = faces.image(0).shape
     assert c == 3 and 100 < h < 200 and 100 < w < 200
+
+
+@pytest.mark.parametrize("detector", ["haar", "mtcnn"])
+def test_every_face_of_a_photo_is_cropped_as_live_crops_it(detector):
+    cv2 = pytest.importorskip("cv2")
+    skimage_data = pytest.importorskip("skimage.data")
+    from fer_torch.evaluation.faces import crop_faces
+    from fer_torch.inference import build_detector
+    from fer_torch.inference.predictor import face_crops
+
+    astronaut = skimage_data.astronaut()  # RGB
+    two = np.concatenate([astronaut, astronaut], axis=1)
+    photos = Samples(images=[two], labels=[2], class_names=CLASSES, meta={"path": np.array(["two.jpg"])})
+    largest, _ = crop_faces(photos, detector=detector)
+    every, no_face = crop_faces(photos, detector=detector, every_face=True)
+    faces = every["face"]
+    assert no_face == 0 and len(largest["face"]) == 1 and len(faces) == 2
+    assert faces.labels.tolist() == [2, 2] and faces.meta["path"].tolist() == ["two.jpg", "two.jpg"]
+    frame = cv2.cvtColor(two, cv2.COLOR_RGB2BGR)  # what live.py would see
+    _, live_crops = face_crops(frame, build_detector(detector).detect_faces(frame), channels=3)
+    for crop, live in zip(faces.images, live_crops):
+        np.testing.assert_array_equal(crop, live)

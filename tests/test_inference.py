@@ -213,9 +213,9 @@ def test_no_face_gives_no_result(predictor):
 
 
 def test_missing_default_weights_say_how_to_get_one(tmp_path, monkeypatch):
-    import fer_torch.lit.checkpoint as checkpoint_module
+    import fer_torch.inference.classifier as classifier_module
 
-    monkeypatch.setattr(checkpoint_module, "DEFAULT_WEIGHTS", tmp_path / "weights" / "fer_default.ckpt")
+    monkeypatch.setattr(classifier_module, "DEFAULT_WEIGHTS", tmp_path / "weights" / "fer_default.safetensors")
     with pytest.raises(CheckpointError, match="no default model at .*tools/train.py.*--weights"):
         Predictor.from_checkpoint()
 

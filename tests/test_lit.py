@@ -119,4 +119,4 @@ def test_load_classifier_errors_name_the_file(tmp_path):
     with pytest.raises(CheckpointError, match=r"bad.ckpt: cannot load checkpoint") as info:
         load_classifier(bad)
     assert "\n" not in str(info.value)
-    assert DEFAULT_WEIGHTS.name == "fer_default.ckpt" and DEFAULT_WEIGHTS.parent.name == "weights"
+    assert DEFAULT_WEIGHTS.name == "fer_default.safetensors" and DEFAULT_WEIGHTS.parent.name == "weights"

@@ -2,8 +2,9 @@
 
 Each model runs at its registered default input size and channels, in eval mode under
 ``torch.inference_mode``, in fp32 and (``--bf16``, on by default) as the live ``Predictor`` runs bf16: a
-bfloat16 copy of the model in channels-last memory format. Each figure is the median
-of up to ``--repeats`` timed calls, capped at ~``--budget`` seconds, so slow models (VGG at 224 px:
+bfloat16 copy of the model in channels-last memory format, and (``--onnx``, on by default) exported to ONNX
+by ``tools/export.py``'s writer and run in onnxruntime (fp32, as ``live.py --weights model.onnx`` runs it).
+Each figure is the median of up to ``--repeats`` timed calls, capped at ~``--budget`` seconds, so slow models (VGG at 224 px:
 ~0.3 s a face here) get one batched call without warm-up.
 """
 
@@ -12,13 +13,17 @@ from __future__ import annotations
 import argparse
 import copy
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
-from fer_torch.inference.device import model_input, to_precision
+from fer_torch.inference.classifier import LoadedClassifier, OnnxBackend, TorchBackend
+from fer_torch.labels import FER2013_CLASSES
 from fer_torch.models import create_model, list_models, model_defaults
+from fer_torch.spec import InputSpec
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", type=float, default=5.0, help="seconds per measurement before repeats are cut")
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
                         help="also time a bfloat16 channels-last copy of each model (default: on)")
+    parser.add_argument("--onnx", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time each model exported to ONNX, in onnxruntime (default: on)")
     parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:N)")
     parser.add_argument(
         "--threads", type=int, default=None, help="torch CPU threads (default: torch's; use 1 on a busy machine)"
@@ -51,20 +58,17 @@ def _seconds_per_call(fn: Callable[[], object], repeats: int, budget: float, exp
     return statistics.median(times), n
 
 
-def _measure(
-    model: torch.nn.Module, shape: tuple[int, ...], args: argparse.Namespace, bf16: bool
-) -> tuple[float, float, int]:
-    """(ms per face at batch 1, images/s at ``args.batch``, timed repeats of the batched run)."""
+def _measure(backend: TorchBackend | OnnxBackend, shape: tuple[int, ...], args: argparse.Namespace) -> tuple[float, float, int]:
+    """(ms per face at batch 1, images/s at ``args.batch``, timed repeats of the batched run) of a backend's
+    forward pass; the input is prepared (device, dtype, layout) outside the timed call."""
     device = torch.device(args.device)
-    if bf16:  # the conversion live.py and evaluate.py make
-        model, _ = to_precision(copy.deepcopy(model), "bf16", device)
 
     def run(batch: int) -> Callable[[], object]:
-        x = model_input(torch.randn(batch, *shape), model)
+        x = backend.prepare(torch.randn(batch, *shape))
 
         def call() -> object:
             with torch.inference_mode():
-                out = model(x)
+                out = backend.run(x)
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             return out
@@ -79,6 +83,14 @@ def _measure(
     return single * 1000, args.batch / batched, n
 
 
+def _onnx_backend(model: torch.nn.Module, spec: InputSpec, directory: Path, args: argparse.Namespace) -> OnnxBackend:
+    """``model`` exported as live.py and evaluate.py would load it (tools/export.py's writer), in onnxruntime."""
+    from fer_torch.export.writers import write_onnx
+
+    path = write_onnx(LoadedClassifier.from_module(model, FER2013_CLASSES, spec, args.device), directory / "model.onnx")
+    return LoadedClassifier.from_weights(path, device=args.device).backend
+
+
 def run(args: argparse.Namespace) -> str:
     """Time every requested model; a markdown table."""
     if args.threads:
@@ -87,19 +99,30 @@ def run(args: argparse.Namespace) -> str:
     header = ["model", "input", "params", "ms/face (b=1)", f"images/s (b={args.batch})", "repeats"]
     if args.bf16:
         header += ["bf16 ms/face", "bf16 images/s"]
+    if args.onnx:
+        header += ["onnxruntime ms/face", "onnxruntime images/s"]
     rows = [header, ["---"] * len(header)]
+    device = torch.device(args.device)
     for name in names:
         d = model_defaults(name)
         model = create_model(name, num_classes=7, in_chans=d["channels"]).to(args.device).eval()
         shape = (d["channels"], *d["image_size"])
         params = sum(p.numel() for p in model.parameters())
-        ms, ips, n = _measure(model, shape, args, bf16=False)
+        ms, ips, n = _measure(TorchBackend(model, device, "fp32"), shape, args)
         row = [name, "x".join(map(str, shape)), f"{params / 1e6:.2f}M", f"{ms:.1f}", f"{ips:.0f}", str(n)]
-        if args.bf16:
-            ms16, ips16, _ = _measure(model, shape, args, bf16=True)
+        if args.bf16:  # the conversion live.py and evaluate.py make, on a copy
+            ms16, ips16, _ = _measure(TorchBackend(copy.deepcopy(model), device, "bf16"), shape, args)
             row += [f"{ms16:.1f}", f"{ips16:.0f}"]
+        if args.onnx:
+            spec = InputSpec(image_size=d["image_size"], channels=d["channels"], mean=d["mean"][:d["channels"]],
+                             std=d["std"][:d["channels"]])
+            with tempfile.TemporaryDirectory() as tmp:
+                msx, ipsx, _ = _measure(_onnx_backend(model, spec, Path(tmp), args), shape, args)
+            row += [f"{msx:.1f}", f"{ipsx:.0f}"]
         rows.append(row)
         del model
     precision = "fp32 and bf16 channels-last" if args.bf16 else "fp32"
+    if args.onnx:
+        precision += "; onnxruntime fp32 (the tools/export.py ONNX model)"
     title = f"### Inference ({args.device}, {torch.get_num_threads()} threads, eval, inference_mode, {precision})"
     return "\n".join([title, "", *("| " + " | ".join(r) + " |" for r in rows), ""])

@@ -33,7 +33,7 @@ from fer_torch.inference.video import FrameWriter, open_source
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", type=Path, help="video file (default: a synthesized 720x480 astronaut video)")
     parser.add_argument("--weights", type=Path,
-                        help="checkpoint (default: weights/fer_default.ckpt, else a random bn_cnn)")
+                        help="model file (default: weights/fer_default.safetensors, else a random bn_cnn)")
     parser.add_argument("--arch", help="time a randomly initialised registry model (e.g. bn_cnn) instead of a checkpoint")
     parser.add_argument("--frames", type=int, default=150, help="frames per stage (default: 150)")
     parser.add_argument("--faces", type=int, choices=(1, 2), default=1,
@@ -59,23 +59,25 @@ def run(args: argparse.Namespace) -> str:
 
 def build_predictors(args: argparse.Namespace, detector) -> tuple[dict[str, Predictor], str]:
     """One predictor per precision (each converts its own copy of the model) and a note naming the model."""
-    from fer_torch.lit.checkpoint import DEFAULT_WEIGHTS
+    from fer_torch.inference.classifier import DEFAULT_WEIGHTS
 
     if args.arch and args.weights:
         raise ConfigError("give --arch or --weights, not both")
-    weights = None if args.arch else args.weights or (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.is_file() else None)
+    trained = not args.arch and (args.weights is not None or DEFAULT_WEIGHTS.is_file())
     arch = args.arch or "bn_cnn"
     predictors = {}
     for precision in PRECISIONS:
-        if weights is not None:
-            predictors[precision] = Predictor.from_checkpoint(weights, args.device, detector, precision=precision)
+        if trained:  # no --weights: from_weights loads the shipped default
+            if precision != "fp32" and predictors["fp32"].model is None:
+                continue  # an ONNX model runs in onnxruntime, fp32 only
+            predictors[precision] = Predictor.from_weights(args.weights, args.device, detector, precision=precision)
         else:
             classifier = untrained_classifier(arch)
             predictors[precision] = Predictor(classifier, classifier.class_names, classifier.input_spec, detector,
                                               args.device, precision=precision)
-    if weights is not None:
-        return predictors, f"model {weights}"
-    why = "--arch" if args.arch else "no --weights and no weights/fer_default.ckpt"
+    if trained:
+        return predictors, f"model {predictors['fp32'].classifier.name}"
+    why = "--arch" if args.arch else "no --weights and no weights/fer_default.safetensors"
     return predictors, f"randomly initialised {arch} ({why}; speed does not depend on weights)"
 
 

@@ -1,4 +1,4 @@
-"""``tools/benchmark.py {data,train,infer,live,all}``: print markdown tables of measured speeds."""
+"""``tools/benchmark.py {data,train,infer,live,serve,all}``: print markdown tables of measured speeds."""
 
 from __future__ import annotations
 

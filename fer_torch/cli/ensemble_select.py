@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
 
     preds = predict_split(args.checkpoint, args.data, split=args.split, source=args.source, tta=args.tta,
                           detect_faces=args.detect_faces, face_margin=args.face_margin, batch_size=args.batch_size,
-                          device=args.device)
+                          device=args.device, precision=args.precision, detector=args.detector,
+                          every_face=args.all_faces)
     # Keys stay unique when the same file is given twice.
     names = [c if args.checkpoint.index(c) == i else f"{c}#{i}" for i, c in enumerate(args.checkpoint)]
     probs = dict(zip(names, preds.probs))

@@ -9,21 +9,26 @@ from __future__ import annotations
 import argparse
 
 from fer_torch.choices import DATA_SOURCES as SOURCES
-from fer_torch.choices import PRECISION_CHOICES, TTA_MODES, VOTES
+from fer_torch.choices import DETECTOR_NAMES, PRECISION_CHOICES, TTA_MODES, VOTES
 from fer_torch.cli.common import ToolArgumentParser
 SPLITS = ("train", "val", "test")
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by evaluate and ensemble_select: checkpoints, data, split and how to run the models."""
-    parser.add_argument("--checkpoint", action="append", metavar="CKPT",
-                        help="checkpoint file; repeat for an ensemble (default: weights/fer_default.ckpt)")
+    parser.add_argument("--checkpoint", action="append", metavar="MODEL",
+                        help="model file: Lightning .ckpt, .safetensors weights, TorchScript .pt or .onnx; repeat "
+                             "for an ensemble (default: weights/fer_default.safetensors)")
     parser.add_argument("--data", required=True, help="dataset root: class folders, fer2013.csv or a webcam dataset")
     parser.add_argument("--split", choices=SPLITS, default="val", help="split to evaluate (default val)")
     parser.add_argument("--source", choices=SOURCES, default="auto", help="data form (default: detect)")
     parser.add_argument("--tta", choices=TTA_MODES, default="none", help="test-time augmentation")
     parser.add_argument("--detect-faces", action="store_true",
-                        help="full-frame photos: crop the largest Haar face (images without one count as no_face)")
+                        help="full-frame photos: crop the largest face as live.py does (photos without one count as "
+                             "no_face)")
+    parser.add_argument("--detector", choices=DETECTOR_NAMES, default="haar", help="face detector of --detect-faces")
+    parser.add_argument("--all-faces", action="store_true",
+                        help="with --detect-faces: score every face of a photo (each with the photo's label)")
     parser.add_argument("--face-margin", type=float, default=0.1, help="face crop margin, fraction of the box side")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
@@ -46,16 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from fer_torch.evaluation.runner import OUTPUT_FILES, evaluate, write_evaluation
-    from fer_torch.inference.device import resolve_precision, select_device
 
     result = evaluate(args.checkpoint, args.data, split=args.split, source=args.source, tta=args.tta,
                       detect_faces=args.detect_faces, face_margin=args.face_margin, batch_size=args.batch_size,
                       device=args.device, weights=args.weights, vote=args.vote, sequence_n=args.sequence_n,
-                      precision=args.precision)
-    checkpoints = args.checkpoint or ["weights/fer_default.ckpt"]
-    details = {"Checkpoints": ", ".join(checkpoints), "Data": f"{args.data} ({args.split})", "TTA": args.tta,
-               "Precision": resolve_precision(args.precision, select_device(args.device))}
-    if len(checkpoints) > 1:
+                      precision=args.precision, detector=args.detector, every_face=args.all_faces)
+    models = result.split.models
+    details = {"Checkpoints": ", ".join(f"{m.name} ({m.format})" for m in models),
+               "Data": f"{args.data} ({args.split})", "TTA": args.tta,
+               "Precision": ", ".join(sorted({m.precision for m in models}))}
+    if args.detect_faces:
+        details["Faces"] = f"{args.detector}, {'every face' if args.all_faces else 'largest face'} of each photo"
+    if len(models) > 1:
         details["Ensemble"] = f"{args.vote}" + (f", weights {args.weights}" if args.weights else "")
     write_evaluation(result, args.output, details)
     m = result.metrics

@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ToolArgumentParser(prog="live.py", description=__doc__)
     parser.add_argument("--source", default="0",
                         help="camera index (default: 0), video file, image file or folder of images")
-    parser.add_argument("--weights", type=Path, default=None, help="checkpoint (default: weights/fer_default.ckpt)")
+    parser.add_argument("--weights", type=Path, default=None,
+                        help="model file: .ckpt, .safetensors, TorchScript .pt or .onnx "
+                             "(default: weights/fer_default.safetensors)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when available) | cpu | cuda | cuda:N")
     add_detector_arguments(parser)
     parser.add_argument("--smooth", type=int, default=5,
@@ -87,15 +89,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_live(args: argparse.Namespace) -> int:
     """Build the predictor, source and outputs from parsed arguments and run the session."""
-    from fer_torch.inference.device import select_device
     from fer_torch.inference.predictor import Predictor
     from fer_torch.inference.session import FaceLog, histogram_path, run_session, use_display
     from fer_torch.inference.stream import StreamPredictor
     from fer_torch.inference.video import FrameWriter, open_source
 
-    device = select_device(args.device)
-    predictor = Predictor.from_checkpoint(args.weights, device=device, detector=args.detector,
-                                          precision=args.precision, **detector_options(args))
+    predictor = Predictor.from_weights(args.weights, device=args.device, detector=args.detector,
+                                       precision=args.precision, **detector_options(args))
+    device = predictor.device
     source = open_source(args.source)
     display = use_display(not args.no_display, "running headless (no window)")
     print(f"{source.kind} {source.name}: {args.detector} detector, {predictor.region} model "

@@ -1,36 +1,43 @@
-"""Full-frame photos: find the largest face (Haar), crop it with a margin, count images without a face."""
+"""Full-frame photos: detect faces as live inference does, crop them through the same code, count photos
+without a face."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+
 import cv2
 import numpy as np
 
 from fer_torch.data.samples import Samples
-from fer_torch.inference.detectors import FaceDetector, HaarFaceDetector, crop_with_margin, mouth_box
+from fer_torch.inference.detectors import FaceDetector, MouthLocator, build_detector
+from fer_torch.inference.predictor import FACE_MARGIN, face_crops
 
 
-def crop_largest_faces(samples: Samples, margin: float = 0.1, regions: Sequence[str] = ("face",),
-                       detector: FaceDetector | None = None) -> tuple[dict[str, Samples], int]:
-    """Detect the largest face of each full-frame image (Haar) and crop it with ``margin``.
+def crop_faces(samples: Samples, margin: float = FACE_MARGIN, regions: Sequence[str] = ("face",),
+               detector: FaceDetector | str = "haar", every_face: bool = False) -> tuple[dict[str, Samples], int]:
+    """Detect the faces of each full-frame photo and crop them with :func:`~fer_torch.inference.predictor.face_crops`.
 
-    Returns one :class:`Samples` of crops per requested region (``face`` and/or ``mouth``), holding only
-    images with a face, and the number of images without one.
+    Keeps the largest face of a photo, or every face (``every_face``: each is scored with the photo's label).
+    Returns one :class:`Samples` of RGB crops per requested region (``face`` and/or ``mouth``), in the same face
+    order, and the number of photos without a face.
     """
-    detector = detector or HaarFaceDetector()
+    detector = build_detector(detector) if isinstance(detector, str) else detector
+    mouth_locator = MouthLocator()
     kept: list[int] = []
     crops: dict[str, list[np.ndarray]] = {r: [] for r in regions}
+    no_face = 0
     for i in range(len(samples)):
         image = samples.image(i)
-        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-        boxes = detector.detect(gray)
-        if not boxes:
-            continue
-        face = max(boxes, key=lambda b: b[2] * b[3])
-        kept.append(i)
+        frame = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image  # live frames are BGR
+        detections = detector.detect_faces(frame)
+        if not every_face and detections:
+            detections = [max(detections, key=lambda d: d.box[2] * d.box[3])]
+        by_region = {r: face_crops(frame, detections, r, 3, margin, mouth_locator)[1] for r in regions}
+        faces = [j for j in range(len(detections)) if all(by_region[r][j] is not None for r in regions)]
+        no_face += not faces
+        kept.extend([i] * len(faces))
         for region in regions:
-            box = face if region == "face" else mouth_box(gray, face)
-            crops[region].append(crop_with_margin(image, box, margin if region == "face" else 0.0))
+            crops[region].extend(by_region[region][j] for j in faces)
     subset = samples.take(kept)
-    return {r: replace(subset, images=crops[r]) for r in regions}, len(samples) - len(kept)
+    return {r: replace(subset, images=crops[r]) for r in regions}, no_face

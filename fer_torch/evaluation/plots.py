@@ -1,4 +1,5 @@
-"""Figures: confusion matrices (via torchmetrics' plot) and training curves from Lightning CSV logs."""
+"""Figures: confusion matrices (via torchmetrics' plot), training curves from Lightning CSV logs, and the emotion
+timeline of a live.py log."""
 
 from __future__ import annotations
 
@@ -104,6 +105,33 @@ def plot_training_curves(run_dir: str | Path, output: str | Path | None = None) 
     fig.suptitle(str(csv.parent))
     default_dir = csv.parent if Path(run_dir).is_file() else Path(run_dir)
     out = Path(output) if output is not None else default_dir / CURVES_FILENAME
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def plot_emotion_timeline(log: pd.DataFrame | str | Path, class_names: Sequence[str], path: str | Path) -> Path:
+    """Each face's class probabilities over time, from a live.py ``--log`` CSV (or its table): one panel per
+    face id, one line per class."""
+    table = log if isinstance(log, pd.DataFrame) else pd.read_csv(log)
+    faces = sorted(table["face_id"].dropna().unique()) if len(table) else []
+    fig, axes = plt.subplots(max(1, len(faces)), 1, figsize=(9, 2.6 * max(1, len(faces))), squeeze=False,
+                             constrained_layout=True)
+    for ax, face_id in zip(axes[:, 0], faces):
+        rows = table[table["face_id"] == face_id]
+        for name in class_names:
+            ax.plot(rows["time_s"], rows[name], marker="." if len(rows) < 3 else None, label=name)
+        ax.set_title(f"face #{int(face_id)}")
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("probability")
+    if not faces:
+        axes[0, 0].text(0.5, 0.5, "no faces found", ha="center", va="center", transform=axes[0, 0].transAxes)
+    axes[-1, 0].set_xlabel("time (s)")
+    if faces:
+        axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    fig.suptitle("Emotion timeline")
+    out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100)
     plt.close(fig)

@@ -19,31 +19,17 @@ import torch
 
 from fer_torch.data.readers import load_splits
 from fer_torch.data.samples import Samples
-from fer_torch.data.transforms import preprocess_batch
 from fer_torch.errors import CheckpointError, ConfigError, EmptySplitError
 from fer_torch.evaluation.ensemble import align_columns, combine_probabilities
-from fer_torch.evaluation.faces import crop_largest_faces
+from fer_torch.evaluation.faces import crop_faces
 from fer_torch.evaluation.metrics import compute_metrics
 from fer_torch.evaluation.plots import plot_confusion_matrix
 from fer_torch.evaluation.report import write_metrics_json, write_predictions_csv, write_report
 from fer_torch.evaluation.sequence import sequence_accuracy
-from fer_torch.evaluation.tta import with_tta
-from fer_torch.inference.device import model_input, select_device, to_precision
+from fer_torch.inference.classifier import LoadedClassifier
 from fer_torch.labels import canonical_names, remap_table
-from fer_torch.lit.checkpoint import DEFAULT_WEIGHTS, load_classifier
-from fer_torch.spec import InputSpec
 
 OUTPUT_FILES = ("metrics.json", "confusion_matrix.png", "report.md", "predictions.csv")
-
-
-@dataclass
-class LoadedModel:
-    """A checkpoint ready to predict: its file, forward function, class names and input spec."""
-
-    path: Path
-    module: torch.nn.Module
-    class_names: tuple[str, ...]
-    input_spec: InputSpec
 
 
 @dataclass
@@ -52,6 +38,7 @@ class SplitPredictions:
 
     probs: list[torch.Tensor]
     class_names: tuple[str, ...]
+    models: list[LoadedClassifier]
     samples: Samples  # evaluated samples; labels index ``class_names``
     no_face: int | None
     seconds: float  # face detection + preprocessing + forward passes
@@ -71,28 +58,16 @@ class EvaluationResult:
         return len(self.split.samples) / max(self.split.seconds, 1e-9)
 
 
-def resolve_checkpoints(checkpoints: Sequence[str | Path] | None) -> list[Path]:
-    """The given checkpoints, or the shipped default model (:data:`DEFAULT_WEIGHTS`) when none are given."""
-    if checkpoints:
-        return [Path(c) for c in checkpoints]
-    if not Path(DEFAULT_WEIGHTS).is_file():
-        raise CheckpointError(f"no --checkpoint given and the default model {DEFAULT_WEIGHTS} does not exist "
-                              "(train one with tools/train.py or pass --checkpoint)")
-    return [Path(DEFAULT_WEIGHTS)]
-
-
-def load_models(checkpoints: Sequence[str | Path], device: torch.device, precision: str = "fp32") -> list[LoadedModel]:
-    """Load every checkpoint in ``precision`` (``fp32``, ``bf16``, ``auto``); all must predict the same set of
-    classes (order may differ)."""
-    models = []
-    for path in checkpoints:
-        classifier, _ = to_precision(load_classifier(path, device), precision, device)
-        models.append(LoadedModel(Path(path), classifier, tuple(classifier.class_names), classifier.input_spec))
+def load_models(checkpoints: Sequence[str | Path] | None, device: str = "auto",
+                precision: str = "fp32") -> list[LoadedClassifier]:
+    """Load every model file (none given: the shipped default) in ``precision`` (``fp32``, ``bf16``, ``auto``);
+    all must predict the same set of classes (order may differ)."""
+    models = [LoadedClassifier.from_weights(path, device, precision) for path in (checkpoints or [None])]
     reference = models[0]
     for model in models[1:]:
         if set(canonical_names(model.class_names)) != set(canonical_names(reference.class_names)):
-            raise CheckpointError(f"{model.path}: classes {list(model.class_names)} differ from "
-                                  f"{reference.path.name}'s {list(reference.class_names)}")
+            raise CheckpointError(f"{model.name}: classes {list(model.class_names)} differ from "
+                                  f"{Path(reference.name).name}'s {list(reference.class_names)}")
     return models
 
 
@@ -111,7 +86,7 @@ def load_split(data: str | Path, split: str, source: str = "auto", rgb: bool = F
     return samples
 
 
-def to_model_classes(samples: Samples, class_names: Sequence[str], checkpoint: Path) -> Samples:
+def to_model_classes(samples: Samples, class_names: Sequence[str], checkpoint: str | Path) -> Samples:
     """Relabel ``samples`` into the model's class order by name; data classes the model lacks are an error."""
     table = np.asarray(remap_table(samples.class_names, class_names))
     present = np.unique(samples.labels)
@@ -121,58 +96,51 @@ def to_model_classes(samples: Samples, class_names: Sequence[str], checkpoint: P
     return replace(samples, labels=table[samples.labels], class_names=tuple(class_names))
 
 
-@torch.inference_mode()
-def predict_probabilities(model: LoadedModel, images: Sequence[np.ndarray] | np.ndarray, batch_size: int = 256,
-                          tta: str = "none") -> torch.Tensor:
-    """Softmax probabilities ``(N, K)`` of one model (on its own device and precision), in its own class order,
-    with optional TTA."""
-    predict = with_tta(model.module, tta)
-    out = []
-    for start in range(0, len(images), batch_size):
-        batch = model_input(preprocess_batch(images[start:start + batch_size], model.input_spec), model.module)
-        out.append(predict(batch).cpu())
-    return torch.cat(out) if out else torch.empty(0, len(model.class_names))
-
-
 def predict_split(checkpoints: Sequence[str | Path] | None, data: str | Path, *, split: str = "val",
                   source: str = "auto", tta: str = "none", detect_faces: bool = False, face_margin: float = 0.1,
-                  batch_size: int = 256, device: str = "auto", precision: str = "fp32") -> SplitPredictions:
-    """Each model's probabilities on ``split`` of ``data``, reordered into the first model's class order."""
+                  batch_size: int = 256, device: str = "auto", precision: str = "fp32", detector: str = "haar",
+                  every_face: bool = False) -> SplitPredictions:
+    """Each model's probabilities on ``split`` of ``data``, reordered into the first model's class order.
+
+    ``detect_faces``: the split holds full-frame photos; ``detector`` (``haar`` | ``mtcnn``) finds the largest
+    face of each (every face with ``every_face``), cropped as live inference crops it.
+    """
     if batch_size < 1:
         raise ConfigError(f"batch size must be >= 1, got {batch_size}")
-    torch_device = select_device(device)
-    models = load_models(resolve_checkpoints(checkpoints), torch_device, precision)
+    models = load_models(checkpoints, device, precision)
     class_names = models[0].class_names
     rgb = detect_faces or any(m.input_spec.channels == 3 for m in models)
     regions = sorted({m.input_spec.region for m in models})
     if len(regions) > 1 and not detect_faces:
         raise ConfigError("an ensemble of face and mouth models needs full frames and --detect-faces")
     region = None if detect_faces else regions[0]
-    samples = to_model_classes(load_split(data, split, source, rgb, region), class_names, models[0].path)
+    samples = to_model_classes(load_split(data, split, source, rgb, region), class_names, models[0].name)
     start = time.perf_counter()
     no_face = None
     inputs = {regions[0]: samples}
     if detect_faces:
-        inputs, no_face = crop_largest_faces(samples, face_margin, regions)
+        inputs, no_face = crop_faces(samples, face_margin, regions, detector, every_face)
         samples = inputs[regions[0]]
         if len(samples) == 0:
             raise EmptySplitError(f"{data}: no face found in any of the {no_face} {split!r} images")
     probs = []
     for model in models:
-        p = predict_probabilities(model, inputs[model.input_spec.region].images, batch_size, tta)
-        probs.append(align_columns(p, model.class_names, class_names, what=str(model.path)))
-    return SplitPredictions(probs, tuple(class_names), samples, no_face, time.perf_counter() - start)
+        p = model.predict_proba(inputs[model.region].images, batch_size, tta)
+        probs.append(align_columns(p, model.class_names, class_names, what=model.name))
+    return SplitPredictions(probs, tuple(class_names), models, samples, no_face, time.perf_counter() - start)
 
 
 def evaluate(checkpoints: Sequence[str | Path] | None, data: str | Path, *, split: str = "val", source: str = "auto",
              tta: str = "none", detect_faces: bool = False, face_margin: float = 0.1, batch_size: int = 256,
              device: str = "auto", weights: Sequence[float] | None = None, vote: str = "mean",
-             sequence_n: Sequence[int] | None = None, precision: str = "fp32") -> EvaluationResult:
+             sequence_n: Sequence[int] | None = None, precision: str = "fp32", detector: str = "haar",
+             every_face: bool = False) -> EvaluationResult:
     """Evaluate a checkpoint (or an ensemble of several) on one split; see :func:`write_evaluation` for the files."""
     if weights is not None and len(weights) != len(checkpoints or [None]):
         raise ConfigError(f"{len(weights)} --weights for {len(checkpoints or [None])} checkpoint(s)")
     split_preds = predict_split(checkpoints, data, split=split, source=source, tta=tta, detect_faces=detect_faces,
-                                face_margin=face_margin, batch_size=batch_size, device=device, precision=precision)
+                                face_margin=face_margin, batch_size=batch_size, device=device, precision=precision,
+                                detector=detector, every_face=every_face)
     scores, preds = combine_probabilities(split_preds.probs, weights, vote)
     samples = split_preds.samples
     metrics = compute_metrics(preds, samples.labels, split_preds.class_names)

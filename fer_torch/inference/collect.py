@@ -17,7 +17,7 @@ import numpy as np
 
 from fer_torch.data.webcam import MANIFEST_NAME, REGIONS, WebcamDatasetWriter, read_manifest
 from fer_torch.inference.detectors import Detection, FaceDetector, MouthLocator
-from fer_torch.inference.predictor import FACE_MARGIN, reader_image, region_box
+from fer_torch.inference.predictor import FACE_MARGIN, face_crops
 from fer_torch.inference.video import Frame
 
 def manifest_state(root: str | Path, subject: str) -> tuple[Counter, dict[str, int]]:
@@ -65,14 +65,13 @@ class Collector:
 
     def write_crops(self, frame: np.ndarray, face: Detection, label: str, frame_number: int) -> dict[str, tuple]:
         """Write the face and mouth crops of one face; return their boxes by region."""
-        boxes = {}
+        boxes, crops = {}, {}
         for region in REGIONS:
-            x, y, w, h = box = region_box(frame, face, region, self.margin, self.mouth_locator)
-            if w == 0 or h == 0:
+            (box,), (crop,) = face_crops(frame, [face], region, 3, self.margin, self.mouth_locator)
+            if crop is None:
                 return boxes
-            boxes[region] = box
-        for region, (x, y, w, h) in boxes.items():
-            crop = reader_image(frame[y : y + h, x : x + w], channels=3)
+            boxes[region], crops[region] = box, crop
+        for region, crop in crops.items():
             self.writer.add(crop, label, self.subject, region=region, frame=frame_number)
         return boxes
 

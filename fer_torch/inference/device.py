@@ -3,8 +3,10 @@ without it fails) and bfloat16 on CPUs with AMX-BF16 tiles."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -91,3 +93,14 @@ def model_input(batch: torch.Tensor, model: torch.nn.Module) -> torch.Tensor:
     memory_format = torch.channels_last if parameter.dtype == torch.bfloat16 and batch.ndim == 4 else None
     batch = batch.to(parameter.device, parameter.dtype)
     return batch.contiguous(memory_format=memory_format) if memory_format is not None else batch
+
+
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the block with ``count`` torch CPU threads, restoring the previous setting after it."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -3,7 +3,7 @@
 Usable from a notebook::
 
     from fer_torch.inference import Predictor
-    predictor = Predictor.from_checkpoint("weights/fer_default.ckpt")
+    predictor = Predictor.from_weights()            # the shipped model; or a .ckpt, .safetensors, .pt, .onnx file
     for face in predictor.predict_frame(cv2.imread("photo.jpg")):
         print(face.box, face.label, face.score)
 """
@@ -18,7 +18,6 @@ import cv2
 import numpy as np
 import torch
 
-from fer_torch.errors import CheckpointError
 from fer_torch.inference.detectors import (
     Box,
     Detection,
@@ -28,7 +27,8 @@ from fer_torch.inference.detectors import (
     clip_box,
     expand_box,
 )
-from fer_torch.inference.device import PRECISIONS, model_input, select_device, to_precision
+from fer_torch.inference.classifier import LoadedClassifier
+from fer_torch.inference.device import PRECISIONS
 from fer_torch.inference.pipeline import detect_ahead
 from fer_torch.spec import InputSpec
 
@@ -74,34 +74,62 @@ def reader_image(crop_bgr: np.ndarray, channels: int) -> np.ndarray:
     return cv2.cvtColor(crop_bgr, cv2.COLOR_GRAY2RGB if crop_bgr.ndim == 2 else cv2.COLOR_BGR2RGB)
 
 
+def face_crops(
+    frame: np.ndarray,
+    detections: Sequence[Detection],
+    region: str = "face",
+    channels: int = 1,
+    margin: float = FACE_MARGIN,
+    mouth_locator: MouthLocator | None = None,
+) -> tuple[list[Box], list[np.ndarray | None]]:
+    """Region boxes and reader-format crops of detected faces in a BGR (or gray) frame: the one place faces are
+    cropped, for live inference and for evaluation. A crop is ``None`` where the clipped box is empty."""
+    boxes, images = [], []
+    for detection in detections:
+        box = region_box(frame, detection, region, margin, mouth_locator)
+        x, y, w, h = box
+        boxes.append(box)
+        images.append(reader_image(frame[y : y + h, x : x + w], channels) if w and h else None)
+    return boxes, images
+
+
 class Predictor:
     """A classifier plus a face detector: ``predict_frame(frame_bgr) -> list[FaceResult]``.
 
-    ``model`` maps a ``(N, C, H, W)`` batch to logits; ``input_spec`` says how its inputs were prepared
-    (through :func:`fer_torch.data.transforms.preprocess_batch`, the training pipeline's eval path).
+    ``model`` is a :class:`~fer_torch.inference.classifier.LoadedClassifier`, or a module mapping ``(N, C, H, W)``
+    batches to logits together with its ``class_names`` and ``input_spec`` (how its inputs were prepared, through
+    :func:`fer_torch.data.transforms.preprocess_batch`, the training pipeline's eval path).
     """
 
     def __init__(
         self,
-        model: torch.nn.Module,
-        class_names: Sequence[str],
-        input_spec: InputSpec,
+        model: torch.nn.Module | LoadedClassifier,
+        class_names: Sequence[str] | None = None,
+        input_spec: InputSpec | None = None,
         detector: FaceDetector | None = None,
         device: str | torch.device = "cpu",
         margin: float = FACE_MARGIN,
         precision: str = "fp32",
     ) -> None:
-        self.device = select_device(device)
-        self.model, self.precision = to_precision(model, precision, self.device)
+        if not isinstance(model, LoadedClassifier):
+            model = LoadedClassifier.from_module(model, class_names, input_spec, device, precision)
+        self.classifier = model
+        self.device = model.device
+        self.precision = model.precision
         self.dtype = PRECISIONS[self.precision]
-        self.class_names = tuple(class_names)
-        self.input_spec = InputSpec.from_dict(input_spec)
+        self.class_names = model.class_names
+        self.input_spec = model.input_spec
         self.detector = detector if detector is not None else build_detector("haar")
         self.margin = margin
         self.mouth_locator = MouthLocator()
 
+    @property
+    def model(self) -> torch.nn.Module | None:
+        """The torch module (``None`` when an ONNX model runs in onnxruntime)."""
+        return self.classifier.module
+
     @classmethod
-    def from_checkpoint(
+    def from_weights(
         cls,
         path: str | Path | None = None,
         device: str | torch.device = "auto",
@@ -110,23 +138,16 @@ class Predictor:
         precision: str = "fp32",
         **detector_options,
     ) -> "Predictor":
-        """Load a checkpoint (default ``weights/fer_default.ckpt``) and build the named detector
-        (``haar`` | ``mtcnn``; options ``scale_factor``, ``min_neighbors``, ``min_size``); ``precision`` is
-        ``fp32``, ``bf16`` or ``auto``."""
-        from fer_torch.lit.checkpoint import DEFAULT_WEIGHTS, load_classifier
-
-        path = Path(path) if path is not None else DEFAULT_WEIGHTS
-        if not path.is_file():
-            hint = ("train one with `python tools/train.py --config configs/<config>.yaml` and copy its best .ckpt "
-                    "there, or pass --weights PATH")
-            if path == DEFAULT_WEIGHTS:
-                raise CheckpointError(f"no default model at {path}: {hint}")
-            raise CheckpointError(f"{path}: checkpoint not found ({hint})")
-        torch_device = select_device(device)
-        classifier = load_classifier(path, device=torch_device)
+        """Load a model file (checkpoint, weights, TorchScript or ONNX; default: the shipped weights) with
+        :meth:`LoadedClassifier.from_weights` and build the named detector (``haar`` | ``mtcnn``; options
+        ``scale_factor``, ``min_neighbors``, ``min_size``); ``precision`` is ``fp32``, ``bf16`` or ``auto``."""
+        classifier = LoadedClassifier.from_weights(path, device, precision)
         if isinstance(detector, str):
-            detector = build_detector(detector, device=str(torch_device), **detector_options)
-        return cls(classifier, classifier.class_names, classifier.input_spec, detector, torch_device, margin, precision)
+            detector = build_detector(detector, device=str(classifier.device), **detector_options)
+        return cls(classifier, detector=detector, margin=margin)
+
+    from_checkpoint = from_weights
+    """The name earlier releases used: :meth:`from_weights`."""
 
     @property
     def region(self) -> str:
@@ -135,26 +156,11 @@ class Predictor:
 
     def crops(self, frame: np.ndarray, detections: Sequence[Detection]) -> tuple[list[Box], list[np.ndarray]]:
         """Region boxes and reader-format crops (gray or RGB) of the detected faces; empty boxes are skipped."""
-        boxes, images = [], []
-        for detection in detections:
-            box = region_box(frame, detection, self.region, self.margin, self.mouth_locator)
-            x, y, w, h = box
-            boxes.append(box)
-            images.append(reader_image(frame[y : y + h, x : x + w], self.input_spec.channels) if w and h else None)
-        return boxes, images
+        return face_crops(frame, detections, self.region, self.input_spec.channels, self.margin, self.mouth_locator)
 
     def classify(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """Class probabilities ``(N, K)`` of reader-format crops, as one batch."""
-        from fer_torch.data.transforms import preprocess_batch
-
-        if not images:
-            return np.zeros((0, len(self.class_names)), dtype=np.float32)
-        batch = model_input(preprocess_batch(list(images), self.input_spec), self.model)
-        with torch.inference_mode():
-            logits = self.model(batch)
-        if logits.shape[-1] != len(self.class_names):
-            raise CheckpointError(f"model gives {logits.shape[-1]} logits for {len(self.class_names)} class names")
-        return torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return self.classifier.predict_proba(list(images), batch_size=max(1, len(images))).numpy()
 
     def predict_detections(self, frame: np.ndarray, detections: Sequence[Detection]) -> list[FaceResult]:
         """Classify already-detected faces of a frame (one batch)."""

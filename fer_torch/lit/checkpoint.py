@@ -1,4 +1,4 @@
-"""Load a trained :class:`~fer_torch.lit.classifier.FERClassifier` for evaluation and live inference."""
+"""Load a trained :class:`~fer_torch.lit.classifier.FERClassifier` (a Lightning checkpoint or slim weights)."""
 
 from __future__ import annotations
 
@@ -7,29 +7,21 @@ from pathlib import Path
 import torch
 
 from fer_torch.errors import CheckpointError
+from fer_torch.inference.classifier import DEFAULT_WEIGHTS
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "fer_default.ckpt"
-"""The model shipped with the repository (``weights/fer_default.ckpt``), once one has been trained."""
+__all__ = ["DEFAULT_WEIGHTS", "load_classifier"]
 
 
 def load_classifier(path: str | Path, device: str | torch.device = "cpu"):
-    """Load a Lightning checkpoint into a :class:`FERClassifier` in eval mode on ``device``.
+    """A :class:`FERClassifier` in eval mode on ``device`` from a Lightning checkpoint or safetensors weights.
 
-    Loads with ``weights_only=True`` (no arbitrary pickles) and never fetches pretrained weights:
-    the checkpoint already holds every weight. Raises :class:`CheckpointError` naming the file.
+    Reads through :func:`fer_torch.export.model_file.read_model_file` (no arbitrary pickles, no pretrained
+    downloads); raises :class:`CheckpointError` naming the file.
     """
-    from fer_torch.lit.classifier import FERClassifier  # deferred: keeps this module import-light
+    from fer_torch.export.model_file import read_model_file
 
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        model = FERClassifier.load_from_checkpoint(
-            path, map_location=torch.device(device), weights_only=True, pretrained=False
-        )
-    except CheckpointError:
-        raise
-    except Exception as exc:  # torch/Lightning raise many types for a bad file; report one line
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path}: cannot load checkpoint ({first_line})") from exc
-    return model.eval()
+    model_file = read_model_file(path, device)
+    if model_file.format not in ("checkpoint", "weights"):
+        raise CheckpointError(f"{path}: a {model_file.format} model holds no FERClassifier; "
+                              "pass a Lightning checkpoint or weights file")
+    return model_file.module

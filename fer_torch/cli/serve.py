@@ -1,0 +1,81 @@
+"""``tools/serve.py``: the web app (camera page, MJPEG stream, uploads, JSON API) over one loaded model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from fer_torch.choices import PRECISION_CHOICES, SMOOTHING_METHODS
+from fer_torch.cli.common import ToolArgumentParser
+from fer_torch.cli.live import add_detector_arguments, detector_options
+from fer_torch.errors import ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ToolArgumentParser(prog="serve.py", description=__doc__)
+    parser.add_argument("--weights", type=Path, default=None, help="checkpoint (default: weights/fer_default.safetensors)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default: 127.0.0.1, this machine only; 0.0.0.0 serves the network)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    parser.add_argument("--source", help="camera index or video file streamed, annotated, at /stream (default: none)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when available) | cpu | cuda | cuda:N")
+    parser.add_argument("--precision", choices=PRECISION_CHOICES, default="auto",
+                        help="model precision: auto (default), fp32 or bf16")
+    add_detector_arguments(parser)
+    parser.add_argument("--smooth", type=int, default=5,
+                        help="average each face's probabilities over its last N frames per tab/stream (default: 5)")
+    parser.add_argument("--smooth-method", choices=SMOOTHING_METHODS, default="mean",
+                        help="mean probabilities (default) or majority vote")
+    parser.add_argument("--max-upload-mb", type=float, default=50.0, help="largest accepted upload (default: 50)")
+    parser.add_argument("--max-upload-frames", type=int, default=3000,
+                        help="annotate at most N frames of an uploaded video (default: 3000)")
+    parser.add_argument("--results-dir", type=Path,
+                        help="where upload results are written (default: a temporary folder)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default: 1; requests share one model, one at a time)")
+    return parser
+
+
+def validate(args: argparse.Namespace) -> None:
+    """One-line errors for out-of-range options."""
+    for name in ("smooth", "threads", "max_upload_frames"):
+        if getattr(args, name) < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.max_upload_mb <= 0:
+        raise ConfigError(f"--max-upload-mb must be > 0, got {args.max_upload_mb}")
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port must be 0-65535, got {args.port}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    validate(args)
+    from fer_torch.inference.device import torch_threads
+
+    with torch_threads(args.threads):
+        return serve(args)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Load the model once, build the app and serve it until Ctrl-C."""
+    from fer_torch.inference.classifier import DEFAULT_WEIGHTS
+    from fer_torch.inference.predictor import Predictor
+    from fer_torch.serve.app import ServeConfig, create_app
+    from fer_torch.serve.server import LOOPBACK_HOSTS, make_http_server
+
+    predictor = Predictor.from_weights(args.weights, device=args.device, detector=args.detector,
+                                          precision=args.precision, **detector_options(args))
+    config = ServeConfig(weights=args.weights or DEFAULT_WEIGHTS, source=args.source, smooth=args.smooth,
+                         smooth_method=args.smooth_method, max_upload_mb=args.max_upload_mb,
+                         max_upload_frames=args.max_upload_frames, results_dir=args.results_dir)
+    server = make_http_server(create_app(predictor, config), args.host, args.port)
+    if args.host not in LOOPBACK_HOSTS:
+        print(f"note: listening on {args.host}: other machines can reach this server", file=sys.stderr)
+    print(f"fer-torch web app on http://{args.host}:{server.port} ({predictor.region} model on {predictor.device} "
+          f"in {predictor.precision}, {args.threads} torch thread(s)); Ctrl-C stops", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0

@@ -1,0 +1,85 @@
+"""Write a trained classifier as slim safetensors weights, ONNX or TorchScript, each carrying its class names and
+input spec (:mod:`fer_torch.export.metadata`)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from fer_torch.errors import ConfigError
+from fer_torch.export.metadata import ARCHITECTURE_KEY, model_metadata
+from fer_torch.export.model_file import TORCHSCRIPT_METADATA
+from fer_torch.inference.classifier import LoadedClassifier
+
+from fer_torch.choices import ONNX_OPSET  # noqa: E402  (named in export.py --help without torch)
+"""ONNX opset of exported models: onnxruntime >= 1.14 runs it on CPU and CUDA, and it covers every op here."""
+
+ARCHITECTURE_ARGS = ("arch", "num_classes", "in_chans", "model_kwargs", "channels_last")
+"""The ``FERClassifier`` arguments that rebuild the network; training-only ones (optimizer ...) are dropped."""
+
+
+def _network(classifier: LoadedClassifier) -> torch.nn.Module:
+    """The plain network (a FERClassifier's ``model``), in fp32 on the CPU."""
+    module = classifier.module
+    if module is None:
+        raise ConfigError(f"{classifier.name}: export needs a PyTorch model (a checkpoint or weights file)")
+    return getattr(module, "model", module).float().cpu().eval()
+
+
+def _example(classifier: LoadedClassifier, batch: int = 2) -> torch.Tensor:
+    spec = classifier.input_spec
+    return torch.zeros(batch, spec.channels, *spec.image_size)
+
+
+def write_weights(classifier: LoadedClassifier, path: Path) -> Path:
+    """Slim release weights: the state dict as safetensors (no pickle, no optimizer state) plus metadata."""
+    from safetensors.torch import save_file
+
+    module = classifier.module
+    hparams = getattr(module, "hparams", None)
+    if hparams is None or "arch" not in hparams:
+        raise ConfigError(f"{classifier.name}: --format weights needs a fer-torch checkpoint or weights file")
+    metadata = model_metadata(classifier.class_names, classifier.input_spec)
+    metadata[ARCHITECTURE_KEY] = json.dumps({k: hparams[k] for k in ARCHITECTURE_ARGS if k in hparams})
+    state = {k: v.detach().float().cpu().contiguous().clone() for k, v in module.state_dict().items()}
+    save_file(state, str(path), metadata=metadata)
+    return path
+
+
+def write_onnx(classifier: LoadedClassifier, path: Path, opset: int = ONNX_OPSET) -> Path:
+    """ONNX with a dynamic batch axis (input ``input``, output ``logits``) and the metadata as model properties."""
+    import onnx
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript-based exporter's deprecation notice
+        torch.onnx.export(_network(classifier), (_example(classifier),), str(path), dynamo=False,
+                          opset_version=opset, input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    model = onnx.load(str(path))
+    for key, value in model_metadata(classifier.class_names, classifier.input_spec).items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(model, str(path))
+    return path
+
+
+def write_torchscript(classifier: LoadedClassifier, path: Path) -> Path:
+    """A traced TorchScript module; the metadata travels as the archive's ``fer_torch.json`` extra file."""
+    metadata = json.dumps(model_metadata(classifier.class_names, classifier.input_spec))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.jit's deprecation notices
+        traced = torch.jit.trace(_network(classifier), _example(classifier))
+        torch.jit.save(traced, str(path), _extra_files={TORCHSCRIPT_METADATA: metadata})
+    return path
+
+
+WRITERS: dict[str, tuple[str, Callable[[LoadedClassifier, Path], Path]]] = {
+    "weights": (".safetensors", write_weights),
+    "onnx": (".onnx", write_onnx),
+    "torchscript": (".pt", write_torchscript),
+}
+"""Export format -> (default suffix, writer)."""

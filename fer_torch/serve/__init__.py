@@ -1,0 +1,13 @@
+"""The web layer above :mod:`fer_torch.inference`: a Flask app (camera page, MJPEG stream, uploads, JSON API).
+
+No model code lives here: every prediction goes through one :class:`~fer_torch.inference.Predictor`, loaded once.
+
+    from fer_torch.inference import Predictor
+    from fer_torch.serve import ServeConfig, create_app
+    app = create_app(Predictor.from_weights(), ServeConfig())
+"""
+
+from fer_torch.serve.app import ServeConfig, create_app
+from fer_torch.serve.server import BackgroundServer, make_http_server
+
+__all__ = ["BackgroundServer", "ServeConfig", "create_app", "make_http_server"]

@@ -1,0 +1,32 @@
+"""JSON shapes of predictions: what ``/api/predict``, ``/api/frame`` and ``/api/model`` return."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from fer_torch.inference.predictor import FaceResult, Predictor
+
+
+def face_json(face: FaceResult) -> dict:
+    """``{"box": {x, y, w, h}, "label", "score", "probabilities": {class: p}}`` (+ ``face_id`` when tracked)."""
+    x, y, w, h = (int(v) for v in face.box)
+    result = {"box": {"x": x, "y": y, "w": w, "h": h}, "label": face.label, "score": round(face.score, 4),
+              "probabilities": {name: round(p, 4) for name, p in face.probability_dict().items()}}
+    if face.face_id is not None:
+        result["face_id"] = int(face.face_id)
+    return result
+
+
+def faces_json(faces: Sequence[FaceResult], width: int, height: int, milliseconds: float) -> dict:
+    """A frame's answer: its size, the server-side time it took and one entry per face."""
+    return {"width": int(width), "height": int(height), "server_ms": round(milliseconds, 2),
+            "faces": [face_json(face) for face in faces]}
+
+
+def model_json(predictor: Predictor, weights: str | Path | None) -> dict:
+    """Class names, input spec, region, detector, precision and weights file of the served model."""
+    return {"class_names": list(predictor.class_names), "input_spec": predictor.input_spec.to_dict(),
+            "region": predictor.region, "detector": type(predictor.detector).__name__,
+            "precision": predictor.precision, "device": str(predictor.device),
+            "weights": None if weights is None else str(weights)}
