@@ -10,6 +10,7 @@ from fer_torch.cli.common import run_tool
 from fer_torch.data.readers import load_splits
 from fer_torch.inference.detectors import MOUTH_ASPECT
 from fer_torch.inference.synthetic_video import make_face_video
+import fer_torch.inference.video as video_module
 from fer_torch.inference.video import CaptureSource
 
 
@@ -65,7 +66,7 @@ def test_collection_resumes_and_takes_one_label_per_video(video, tmp_path, capsy
 def test_camera_prompts_for_each_class(video, tmp_path, capsys, monkeypatch):
     prompts = []
     monkeypatch.setattr(builtins, "input", lambda text: prompts.append(text) or "")
-    monkeypatch.setattr(collect_cli, "open_source", lambda source: CaptureSource(video))  # the video plays the camera
+    monkeypatch.setattr(video_module, "open_source", lambda source: CaptureSource(video))  # the video plays the camera
     root = tmp_path / "webcam"
     code, out, err = collect(capsys, "--root", root, "--subject", "cam", "--source", 0, "--classes", "happy", "neutral",
                              "--count", 3, "--every", 1)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fer_torch.cli.summary import _ParseOnlyCLI
+from fer_torch.cli.lightning_cli import ParseOnlyCLI
 from fer_torch.cli.train import build_cli, expand_base_configs
 from fer_torch.errors import ConfigError
 
@@ -18,7 +18,7 @@ FROM_SCRATCH = {"mouth_cnn", "plain_cnn", "bn_cnn", "bn_cnn_two_conv", "bn_cnn_a
 
 
 def _parse(*files: Path):
-    return build_cli([a for f in files for a in ("--config", str(f))], _ParseOnlyCLI).config
+    return build_cli([a for f in files for a in ("--config", str(f))], ParseOnlyCLI).config
 
 
 def test_every_seed_experiment_has_a_config():

@@ -226,8 +226,8 @@ class FakeServer:
 
 def test_cli_loads_the_model_once_binds_loopback_and_bounds_threads(monkeypatch, predictor, capsys):
     loads, binds = [], []
-    monkeypatch.setattr(serve_cli.Predictor, "from_weights", lambda *a, **k: loads.append(a) or predictor)
-    monkeypatch.setattr(serve_cli, "make_http_server",
+    monkeypatch.setattr(Predictor, "from_weights", lambda *a, **k: loads.append(a) or predictor)
+    monkeypatch.setattr("fer_torch.serve.server.make_http_server",
                         lambda app, host, port: binds.append((host, port, torch.get_num_threads())) or FakeServer())
     threads = torch.get_num_threads()
     assert run_tool(serve_cli.main, ["--threads", "1"]) == 0

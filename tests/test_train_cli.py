@@ -40,9 +40,9 @@ def webcam_root(tmp_path_factory) -> Path:
 
 def _arch(config: Path) -> str:
     """The architecture a config (with its bases) trains, read with the CLI's own parser."""
-    from fer_torch.cli.summary import _ParseOnlyCLI
+    from fer_torch.cli.lightning_cli import ParseOnlyCLI
 
-    return build_cli(["--config", str(config)], _ParseOnlyCLI).config.model.arch
+    return build_cli(["--config", str(config)], ParseOnlyCLI).config.model.arch
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
+import importlib.util
 import platform
-
-import torch
+from collections.abc import Collection
+from pathlib import Path
 
 from fer_torch.benchmarks import SUITES
+from fer_torch.cli.common import ToolArgumentParser
 
 
 def machine_line() -> str:
     """One line naming the machine the figures come from."""
+    import torch
+
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -23,23 +28,36 @@ def machine_line() -> str:
     return f"Machine: {cpu}, {torch.get_num_threads()} torch threads, {gpu}; torch {torch.__version__}"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="benchmark.py", description=__doc__)
+def suite_summary(name: str) -> str:
+    """First docstring line of a suite module, read without importing it (suites import torch)."""
+    origin = importlib.util.find_spec(f"fer_torch.benchmarks.{name}").origin
+    doc = ast.get_docstring(ast.parse(Path(origin).read_text())) or name
+    return doc.splitlines()[0]
+
+
+def build_parser(with_options: Collection[str] = SUITES) -> argparse.ArgumentParser:
+    """The parser, with the options of the suites in ``with_options`` (importing their modules: ``main`` adds
+    only the chosen suite's, so ``--help`` and argument errors stay quick)."""
+    parser = ToolArgumentParser(prog="benchmark.py", description=__doc__)
     sub = parser.add_subparsers(dest="suite", required=True)
     for name in SUITES:
-        module = importlib.import_module(f"fer_torch.benchmarks.{name}")
-        module.add_arguments(sub.add_parser(name, help=module.__doc__.splitlines()[0] if module.__doc__ else name))
+        suite_parser = sub.add_parser(name, help=suite_summary(name))
+        if name in with_options:
+            importlib.import_module(f"fer_torch.benchmarks.{name}").add_arguments(suite_parser)
     sub.add_parser("all", help="every suite with its defaults, in one run")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    import sys
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in argv if a in SUITES), None)
+    args = build_parser([chosen] if chosen else []).parse_args(argv)
     print(machine_line() + "\n")
     suites = SUITES if args.suite == "all" else (args.suite,)
     for name in suites:
         module = importlib.import_module(f"fer_torch.benchmarks.{name}")
-        suite_args = args if args.suite != "all" else build_parser().parse_args([name])
+        suite_args = args if args.suite != "all" else build_parser([name]).parse_args([name])
         print(module.run(suite_args), flush=True)
     return 0

@@ -9,16 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
-
+from fer_torch.cli.common import ToolArgumentParser
 from fer_torch.cli.live import add_detector_arguments, detector_options
 from fer_torch.errors import ConfigError
-from fer_torch.inference.collect import CaptureResult, Collector, preview
-from fer_torch.inference.detectors import build_detector
-from fer_torch.inference.session import use_display
-from fer_torch.inference.video import FrameSource, open_source
 from fer_torch.labels import canonical_name, canonical_names
+
+if TYPE_CHECKING:
+    from fer_torch.inference.collect import CaptureResult, Collector
+    from fer_torch.inference.video import FrameSource
 
 SEED_CLASSES = ("happy", "neutral", "surprise")
 WINDOW_NAME = "fer-torch collect (Enter/space: start, q: quit)"
@@ -27,7 +27,7 @@ QUIT_KEYS = (ord("q"), ord("Q"), 27)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="collect.py", description=__doc__)
+    parser = ToolArgumentParser(prog="collect.py", description=__doc__)
     parser.add_argument("--root", type=Path, required=True, help="dataset folder (created; resumed if it exists)")
     parser.add_argument("--subject", required=True, help="name of the person filmed (files <class>/<subject>_<n>.png)")
     parser.add_argument("--source", nargs="+", default=["0"], help="camera index (default: 0) or video file(s)")
@@ -56,6 +56,8 @@ def video_plan(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 def wait_for_start(source: FrameSource, collector: Collector, label: str, display: bool) -> bool:
     """Prompt the subject to show ``label``; ``False`` when they quit."""
+    from fer_torch.inference.collect import preview
+
     message = f"Show a {label.upper()} face"
     if not display:
         wanted = collector.remaining(label)
@@ -79,6 +81,8 @@ def report(result: CaptureResult) -> None:
 
 def preview_progress(label: str):
     """Preview callback showing the capture count; ``q`` stops the class."""
+    from fer_torch.inference.collect import preview
+
     def show(frame, face, captured, wanted) -> bool:
         return preview(frame, face, f"{label}: {captured}/{wanted} (q stops)", WINDOW_NAME) not in QUIT_KEYS
 
@@ -89,11 +93,19 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.count < 1 or args.every < 1:
         raise ConfigError(f"--count and --every must be >= 1, got {args.count} and {args.every}")
-    detector = build_detector(args.detector, **detector_options(args))
-    collector = Collector(args.root, args.subject, detector, count=args.count, every=args.every)
+    import cv2
+
+    from fer_torch.inference.collect import Collector
+    from fer_torch.inference.detectors import build_detector
+    from fer_torch.inference.session import use_display
+    from fer_torch.inference.video import open_source
+
     cameras = [s for s in args.source if s.strip().isdigit()]
     if cameras and len(args.source) > 1:
         raise ConfigError("use one camera, or video files only, as --source")
+    plan = [] if cameras else video_plan(args)
+    detector = build_detector(args.detector, **detector_options(args))
+    collector = Collector(args.root, args.subject, detector, count=args.count, every=args.every)
     if cameras:
         classes = canonical_names(args.classes)
         display = use_display(not args.no_display, "no preview window, prompts go to the terminal")
@@ -114,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             if display:
                 cv2.destroyAllWindows()
     else:
-        for path, label in video_plan(args):
+        for path, label in plan:
             with open_source(path) as source:
                 result = collector.capture(source, label)
             report(result)

@@ -1,22 +1,54 @@
-"""Helpers every tool uses: one-line errors with exit status 2."""
+"""The one error path of every tool: a bad input is one ``error: …`` line on stderr and exit status 2.
+
+Tool modules import only this, argparse and the standard library at the top; torch, Lightning and OpenCV are
+imported after the arguments parse, so ``--help`` and argument errors are quick.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
+from typing import NoReturn
 
-from fer_torch.errors import FERError
+from fer_torch.errors import ConfigError, FERError
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class ToolArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose usage errors go through :func:`run_tool` as one line (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"{message} (see {self.prog} --help)")
+
+
+def one_line(message: str) -> str:
+    """``message`` with its lines joined: a report is always exactly one line."""
+    return " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``PATH: reason`` for a file the tool could not open, read or write."""
+    reason = exc.strerror or type(exc).__name__
+    return f"{exc.filename}: {reason.lower()}" if exc.filename else one_line(str(exc) or reason)
+
+
+def report_error(message: str) -> int:
+    """Print ``error: message`` on stderr (one line); returns the exit status of a bad input."""
+    print(f"error: {one_line(message)}", file=sys.stderr, flush=True)
+    return EXIT_BAD_INPUT
 
 
 def run_tool(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> int:
-    """Run a tool's ``main``; a :class:`FERError` or missing file becomes ``error: …`` on stderr and exit 2."""
+    """Run a tool's ``main``; a :class:`FERError` or an unreadable/unwritable file becomes ``error: …`` and exit 2."""
     try:
         code = main(argv)
-    except (FERError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except FERError as exc:
+        return report_error(str(exc))
+    except OSError as exc:
+        return report_error(describe_os_error(exc))
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     return int(code or 0)

@@ -10,14 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 
+from fer_torch.cli.common import ToolArgumentParser
 from fer_torch.cli.evaluate import add_data_arguments
 from fer_torch.errors import ConfigError
-from fer_torch.evaluation.ensemble import combine_probabilities, greedy_select
-from fer_torch.evaluation.runner import predict_split
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ensemble_select.py", description=__doc__,
+    parser = ToolArgumentParser(prog="ensemble_select.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
@@ -28,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not args.checkpoint or len(args.checkpoint) < 2:
         raise ConfigError("ensemble selection needs at least two --checkpoint files")
+    from fer_torch.evaluation.ensemble import combine_probabilities, greedy_select
+    from fer_torch.evaluation.runner import predict_split
+
     preds = predict_split(args.checkpoint, args.data, split=args.split, source=args.source, tta=args.tta,
                           detect_faces=args.detect_faces, face_margin=args.face_margin, batch_size=args.batch_size,
                           device=args.device, precision=args.precision, detector=args.detector,

@@ -9,14 +9,9 @@ from __future__ import annotations
 
 import argparse
 
-from fer_torch.evaluation.ensemble import VOTES
-from fer_torch.evaluation.runner import OUTPUT_FILES, evaluate, write_evaluation
-from fer_torch.evaluation.sequence import write_sequence_plots
-from fer_torch.evaluation.tta import TTA_MODES
-from fer_torch.inference.detectors import DETECTOR_NAMES
-from fer_torch.inference.device import PRECISION_CHOICES
-
-SOURCES = ("auto", "csv", "folder", "webcam")
+from fer_torch.choices import DATA_SOURCES as SOURCES
+from fer_torch.choices import DETECTOR_NAMES, PRECISION_CHOICES, TTA_MODES, VOTES
+from fer_torch.cli.common import ToolArgumentParser
 SPLITS = ("train", "val", "test")
 
 
@@ -43,7 +38,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="evaluate.py", description=__doc__,
+    parser = ToolArgumentParser(prog="evaluate.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data_arguments(parser)
     parser.add_argument("--output", required=True, help="directory for the report files")
@@ -57,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from fer_torch.evaluation.runner import OUTPUT_FILES, evaluate, write_evaluation
+    from fer_torch.evaluation.sequence import write_sequence_plots
+
     result = evaluate(args.checkpoint, args.data, split=args.split, source=args.source, tta=args.tta,
                       detect_faces=args.detect_faces, face_margin=args.face_margin, batch_size=args.batch_size,
                       device=args.device, weights=args.weights, vote=args.vote, sequence_n=args.sequence_n,

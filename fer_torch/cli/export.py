@@ -11,15 +11,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fer_torch.choices import EXPORT_FORMATS, ONNX_OPSET
+from fer_torch.cli.common import ToolArgumentParser
+
 
 def build_parser() -> argparse.ArgumentParser:
-    from fer_torch.export.writers import ONNX_OPSET, WRITERS
-
-    parser = argparse.ArgumentParser(prog="export.py", description=__doc__,
+    parser = ToolArgumentParser(prog="export.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", type=Path, default=None,
                         help="Lightning checkpoint or weights file (default: the shipped weights/fer_default.safetensors)")
-    parser.add_argument("--format", choices=tuple(WRITERS), required=True,
+    parser.add_argument("--format", choices=EXPORT_FORMATS, required=True,
                         help="weights: slim safetensors; onnx: dynamic batch, opset %d; torchscript: traced" % ONNX_OPSET)
     parser.add_argument("--output", type=Path, help="file to write (default: model.safetensors / model.onnx / model.pt)")
     parser.add_argument("--verify-images", type=int, default=256, help="crops compared after export (default: 256)")

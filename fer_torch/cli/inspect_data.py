@@ -6,18 +6,19 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
-from fer_torch.data.readers import load_splits, select_classes
-from fer_torch.data.samples import Samples
+from fer_torch.choices import DATA_SOURCES as SOURCES
+from fer_torch.cli.common import ToolArgumentParser
 
-SOURCES = ("auto", "csv", "folder", "webcam")
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from fer_torch.data.samples import Samples
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="inspect_data.py", description=__doc__)
+    parser = ToolArgumentParser(prog="inspect_data.py", description=__doc__)
     parser.add_argument("--data", required=True, help="dataset root: class folders, fer2013.csv or a webcam dataset")
     parser.add_argument("--source", choices=SOURCES, default="auto", help="data form (default: detect)")
     parser.add_argument("--classes", nargs="+", metavar="CLASS", help="keep only these classes, in this order")
@@ -36,6 +37,8 @@ def class_counts(splits: dict[str, Samples]) -> dict[str, dict[str, int]]:
 
 def counts_table(counts: dict[str, dict[str, int]], title: str) -> Table:
     """A rich table: one row per class, one column per split, plus totals."""
+    from rich.table import Table
+
     table = Table(title=title)
     table.add_column("class")
     for split in counts:
@@ -49,6 +52,7 @@ def counts_table(counts: dict[str, dict[str, int]], title: str) -> Table:
 
 def write_grid(samples: Samples, path: Path, per_class: int, seed: int = 0) -> Path:
     """Save a PNG with one row of up to ``per_class`` random images per class."""
+    import numpy as np
     from matplotlib.figure import Figure  # no pyplot: no GUI backend needed
 
     rng = np.random.default_rng(seed)
@@ -71,6 +75,10 @@ def write_grid(samples: Samples, path: Path, per_class: int, seed: int = 0) -> P
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from rich.console import Console
+
+    from fer_torch.data.readers import load_splits, select_classes
+
     splits = load_splits(args.data, args.source, split_test_by_prefix=args.split_test_by_prefix)
     if args.classes:
         splits = {split: select_classes(samples, classes=args.classes) for split, samples in splits.items()}

@@ -5,16 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
-
+from fer_torch.choices import DETECTOR_NAMES, PRECISION_CHOICES, SMOOTHING_METHODS
+from fer_torch.cli.common import ToolArgumentParser
 from fer_torch.errors import ConfigError
-from fer_torch.inference.detectors import DETECTOR_NAMES
-from fer_torch.inference.device import PRECISION_CHOICES
-from fer_torch.inference.predictor import Predictor
-from fer_torch.inference.session import FaceLog, histogram_path, run_session, use_display
-from fer_torch.inference.smoothing import SMOOTHING_METHODS
-from fer_torch.inference.stream import StreamPredictor
-from fer_torch.inference.video import FrameWriter, open_source
 
 
 def min_size_arg(text: str) -> tuple[int, int]:
@@ -48,7 +41,7 @@ def detector_options(args: argparse.Namespace) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="live.py", description=__doc__)
+    parser = ToolArgumentParser(prog="live.py", description=__doc__)
     parser.add_argument("--source", default="0",
                         help="camera index (default: 0), video file, image file or folder of images")
     parser.add_argument("--weights", type=Path, default=None,
@@ -84,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"--max-frames must be >= 1, got {args.max_frames}")
     if args.threads < 1:
         raise ConfigError(f"--threads must be >= 1, got {args.threads}")
+    import torch
+
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
@@ -94,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_live(args: argparse.Namespace) -> int:
     """Build the predictor, source and outputs from parsed arguments and run the session."""
+    from fer_torch.inference.predictor import Predictor
+    from fer_torch.inference.session import FaceLog, histogram_path, run_session, use_display
+    from fer_torch.inference.stream import StreamPredictor
+    from fer_torch.inference.video import FrameWriter, open_source
+
     predictor = Predictor.from_weights(args.weights, device=args.device, detector=args.detector,
                                        precision=args.precision, **detector_options(args))
     device = predictor.device

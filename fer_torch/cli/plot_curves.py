@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 
-from fer_torch.evaluation.plots import CURVES_FILENAME, plot_training_curves
+from fer_torch.choices import CURVES_FILENAME
+from fer_torch.cli.common import ToolArgumentParser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="plot_curves.py", description=__doc__,
+    parser = ToolArgumentParser(prog="plot_curves.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run_dir", help="training run directory (searched recursively for metrics.csv) or a metrics.csv")
     parser.add_argument("--output", help=f"PNG path (default RUN_DIR/{CURVES_FILENAME})")
@@ -20,5 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from fer_torch.evaluation.plots import plot_training_curves
+
     print(plot_training_curves(args.run_dir, args.output))
     return 0

@@ -6,18 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from fer_torch.errors import ConfigError
+from fer_torch.choices import PRECISION_CHOICES, SMOOTHING_METHODS
+from fer_torch.cli.common import ToolArgumentParser
 from fer_torch.cli.live import add_detector_arguments, detector_options
-from fer_torch.inference.device import PRECISION_CHOICES, torch_threads
-from fer_torch.inference.predictor import Predictor
-from fer_torch.inference.smoothing import SMOOTHING_METHODS
-from fer_torch.inference.classifier import DEFAULT_WEIGHTS
-from fer_torch.serve.app import ServeConfig, create_app
-from fer_torch.serve.server import LOOPBACK_HOSTS, make_http_server
+from fer_torch.errors import ConfigError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="serve.py", description=__doc__)
+    parser = ToolArgumentParser(prog="serve.py", description=__doc__)
     parser.add_argument("--weights", type=Path, default=None, help="checkpoint (default: weights/fer_default.safetensors)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default: 127.0.0.1, this machine only; 0.0.0.0 serves the network)")
@@ -55,12 +51,19 @@ def validate(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     validate(args)
+    from fer_torch.inference.device import torch_threads
+
     with torch_threads(args.threads):
         return serve(args)
 
 
 def serve(args: argparse.Namespace) -> int:
     """Load the model once, build the app and serve it until Ctrl-C."""
+    from fer_torch.inference.classifier import DEFAULT_WEIGHTS
+    from fer_torch.inference.predictor import Predictor
+    from fer_torch.serve.app import ServeConfig, create_app
+    from fer_torch.serve.server import LOOPBACK_HOSTS, make_http_server
+
     predictor = Predictor.from_weights(args.weights, device=args.device, detector=args.detector,
                                           precision=args.precision, **detector_options(args))
     config = ServeConfig(weights=args.weights or DEFAULT_WEIGHTS, source=args.source, smooth=args.smooth,

@@ -8,25 +8,16 @@ unfreezes. The dataset is never read: the class count comes from ``data.classes`
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonargparse import Namespace
-from torch import nn
-
-from fer_torch.callbacks.finetuning import TwoPhaseFinetuning
-from fer_torch.cli.train import FERTrainCLI, build_cli
+from fer_torch.cli.train import build_cli
 from fer_torch.labels import FER2013_CLASSES
-from fer_torch.lit.classifier import FERClassifier
 
+if TYPE_CHECKING:
+    from jsonargparse import Namespace
+    from torch import nn
 
-class _ParseOnlyCLI(FERTrainCLI):
-    """Parses exactly like ``tools/train.py`` but instantiates nothing (no data, no trainer)."""
-
-    def instantiate_classes(self) -> None:
-        pass
-
-    def _set_seed(self) -> None:
-        pass
+    from fer_torch.callbacks.finetuning import TwoPhaseFinetuning
 
 
 def _trainable(module: nn.Module) -> int:
@@ -34,6 +25,10 @@ def _trainable(module: nn.Module) -> int:
 
 
 def _finetuning_callback(callbacks: Any) -> TwoPhaseFinetuning | None:
+    from jsonargparse import Namespace
+
+    from fer_torch.callbacks.finetuning import TwoPhaseFinetuning
+
     for entry in callbacks or []:
         if isinstance(entry, Namespace) and str(entry.get("class_path", "")).endswith("TwoPhaseFinetuning"):
             return TwoPhaseFinetuning(**(entry.get("init_args") or Namespace()).as_dict())
@@ -43,6 +38,8 @@ def _finetuning_callback(callbacks: Any) -> TwoPhaseFinetuning | None:
 def parameter_counts(config: Namespace) -> tuple[dict[str, int], int]:
     """``{"total", "trainable", "trainable_phase2"}`` of the model a parsed training config describes, and its
     number of BatchNorm running statistics (what Keras lists as non-trainable)."""
+    from fer_torch.lit.classifier import FERClassifier
+
     model_args = config.model.as_dict()
     model_args["pretrained"] = False  # counts do not depend on weights; never download
     classes = config.data.get("classes")
@@ -68,10 +65,11 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if "-h" in argv or "--help" in argv:
-        print(__doc__)
+        print(__doc__ + "\nOptions: --json, and every option of tools/train.py (see train.py --help).")
+        return 0
     as_json = "--json" in argv
     argv = [a for a in argv if a != "--json"]
-    cli = build_cli(argv, _ParseOnlyCLI)
+    cli = build_cli(argv, parse_only=True)
     counts, bn_statistics = parameter_counts(cli.config)
     model = cli.config.model
     print(f"arch: {model.arch}  model_kwargs: {model.model_kwargs}")

@@ -3,7 +3,9 @@
 A cache entry holds the decoded images of one file list (a folder split, a webcam dataset) as an
 uncompressed ``.npz``. Its key hashes the resolved root, a tag (the split), the color mode and a
 fingerprint of the files (relative paths, sizes, mtimes), so changing, adding or removing a file
-selects a new entry; the stale one is deleted when the new one is written.
+selects a new entry; the stale one is deleted when the new one is written. Each entry stores a SHA-256
+digest of its arrays: an entry whose arrays no longer match it (a damaged or edited file) is reported with
+a warning and rebuilt from the images, never served.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 CACHE_ENV = "FER_TORCH_CACHE"
-CACHE_FORMAT = 1  # bump when the stored layout changes
+CACHE_FORMAT = 2  # bump when the stored layout changes (2: arrays carry a digest)
 
 
 class FileEntry(NamedTuple):
@@ -60,19 +62,31 @@ def cache_path(root: Path, tag: str, rgb: bool, files: Sequence[FileEntry], cach
     return base / f"{source.hexdigest()[:16]}-{fingerprint.hexdigest()[:24]}.npz"
 
 
+def arrays_digest(flat: np.ndarray, shapes: np.ndarray, ok: np.ndarray) -> str:
+    """SHA-256 over a cache entry's arrays (dtype, shape and bytes of each)."""
+    digest = hashlib.sha256()
+    for array in (flat, shapes, ok):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(memoryview(array).cast("B"))
+    return digest.hexdigest()
+
+
 def load_images(path: Path) -> np.ndarray | list[np.ndarray | None] | None:
     """Images stored at ``path``, or None when there is no usable entry.
 
     Same-size images that all decoded come back stacked in one array; otherwise a list with None
-    where a file did not decode.
+    where a file did not decode. An entry whose arrays fail their digest is reported with a warning.
     """
     try:
         with np.load(path) as data:
-            flat, shapes, ok = data["flat"], data["shapes"], data["ok"]
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            flat, shapes, ok, digest = data["flat"], data["shapes"], data["ok"], str(data["digest"])
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
         return None
     sizes = np.where(ok, np.prod(np.maximum(shapes, 1), axis=1), 0)
-    if sizes.sum() != len(flat):
+    if digest != arrays_digest(flat, shapes, ok) or sizes.sum() != len(flat):
+        warnings.warn(f"{path}: image cache entry failed its integrity check (damaged or edited); "
+                      "decoding the images again", stacklevel=3)
         return None
     if ok.all() and len(shapes) and (shapes == shapes[0]).all():
         return flat.reshape(len(shapes), *(shapes[0] if shapes[0][2] else shapes[0][:2]))
@@ -92,7 +106,7 @@ def save_images(path: Path, images: Sequence[np.ndarray | None]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.stem, suffix=".tmp", delete=False) as tmp:
             try:
-                np.savez(tmp, flat=flat, shapes=shapes, ok=ok)
+                np.savez(tmp, flat=flat, shapes=shapes, ok=ok, digest=np.array(arrays_digest(flat, shapes, ok)))
             except BaseException:
                 os.unlink(tmp.name)
                 raise

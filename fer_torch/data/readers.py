@@ -13,16 +13,25 @@ from fer_torch.data.folders import SPLIT_ALIASES, find_split_dirs, list_folder_c
 from fer_torch.data.samples import Samples
 from fer_torch.data.subsets import select_classes
 from fer_torch.data.webcam import MANIFEST_NAME, list_webcam_class_names, read_webcam
+from fer_torch.choices import DATA_SOURCES
 from fer_torch.errors import DataError
 from fer_torch.labels import FER2013_CLASSES
 
 __all__ = ["SOURCES", "detect_source", "list_class_names", "load_splits", "select_classes"]
 
-SOURCES = ("auto", "csv", "folder", "webcam")
+SOURCES = DATA_SOURCES
+KAGGLE_CSV_NAMES = ("fer2013.csv", "train.csv", "test.csv")
+
+
+def kaggle_csv_files(root: Path) -> list[Path]:
+    """The Kaggle CSVs a folder holds: ``fer2013.csv`` (all splits) alone, else ``train.csv`` and/or ``test.csv``."""
+    present = [root / name for name in KAGGLE_CSV_NAMES if (root / name).is_file()]
+    return present[:1] if present and present[0].name == "fer2013.csv" else present
 
 
 def detect_source(root: str | Path) -> str:
-    """``csv`` for a .csv file, ``webcam`` for a folder with manifest.csv, ``folder`` for split subfolders."""
+    """``csv`` for a .csv file or a folder holding fer2013.csv/train.csv/test.csv, ``webcam`` for a folder with
+    manifest.csv, ``folder`` for split subfolders."""
     root = Path(root)
     if not root.exists():
         raise DataError(f"{root}: no such file or directory")
@@ -32,7 +41,10 @@ def detect_source(root: str | Path) -> str:
         return "webcam"
     if root.is_dir() and find_split_dirs(root):
         return "folder"
-    raise DataError(f"{root}: not a dataset; expected a FER2013 .csv file, a folder with {'/, '.join(SPLIT_ALIASES)}/ "
+    if root.is_dir() and kaggle_csv_files(root):
+        return "csv"
+    raise DataError(f"{root}: not a dataset; expected a FER2013 .csv file (or a folder holding "
+                    f"{', '.join(KAGGLE_CSV_NAMES)}), a folder with {'/, '.join(SPLIT_ALIASES)}/ "
                     f"subfolders holding <class>/ folders, or a webcam folder with {MANIFEST_NAME} "
                     f"(source='webcam' also reads <class>/<subject>_<n>.png without one)")
 
@@ -60,12 +72,28 @@ def load_splits(root: str | Path, source: str = "auto", *, rgb: bool = False, re
     """
     root, source = _resolve(root, source)
     if source == "csv":
-        return read_fer2013_csv(root, rgb=rgb)
+        return read_csv_source(root, rgb=rgb)
     if source == "folder":
         return read_folders(root, rgb=rgb, split_test_by_prefix=split_test_by_prefix, strict=strict,
                             cache_dir=cache_dir, use_cache=use_cache)
     return read_webcam(root, rgb=rgb, region=region, val_fraction=val_fraction, split_seed=split_seed, strict=strict,
                        cache_dir=cache_dir, use_cache=use_cache)
+
+
+def read_csv_source(root: Path, rgb: bool = False) -> dict[str, Samples]:
+    """A Kaggle CSV file, or the CSVs of a folder (``fer2013.csv``; or ``train.csv`` + ``test.csv`` merged)."""
+    if not root.is_dir():
+        return read_fer2013_csv(root, rgb=rgb)
+    files = kaggle_csv_files(root)
+    if not files:
+        raise DataError(f"{root}: holds none of {', '.join(KAGGLE_CSV_NAMES)}")
+    splits: dict[str, Samples] = {}
+    for path in files:
+        for split, samples in read_fer2013_csv(path, rgb=rgb).items():
+            if split in splits:
+                raise DataError(f"{path}: split {split!r} is also in {files[0]}; keep one CSV per split")
+            splits[split] = samples
+    return {split: splits[split] for split in ("train", "val", "test") if split in splits}
 
 
 def list_class_names(root: str | Path, source: str = "auto") -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from torchmetrics.classification import MulticlassConfusionMatrix  # noqa: E402
 
 from fer_torch.errors import DataError  # noqa: E402
 
-CURVES_FILENAME = "training_curves.png"
+from fer_torch.choices import CURVES_FILENAME  # noqa: E402  (named by tools without matplotlib)
 
 
 def plot_confusion_matrix(confusion: Sequence[Sequence[int]], class_names: Sequence[str], path: str | Path) -> Path:

@@ -14,7 +14,7 @@ import torchvision.transforms.v2.functional as TF
 
 from fer_torch.errors import ConfigError
 
-TTA_MODES = ("none", "flip", "tencrop")
+from fer_torch.choices import TTA_MODES  # noqa: E402  (listed by tools without torch)
 CROP_FRACTION = 40 / 48
 
 Forward = Callable[[torch.Tensor], torch.Tensor]

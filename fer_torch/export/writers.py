@@ -15,7 +15,7 @@ from fer_torch.export.metadata import ARCHITECTURE_KEY, model_metadata
 from fer_torch.export.model_file import TORCHSCRIPT_METADATA
 from fer_torch.inference.classifier import LoadedClassifier
 
-ONNX_OPSET = 17
+from fer_torch.choices import ONNX_OPSET  # noqa: E402  (named in export.py --help without torch)
 """ONNX opset of exported models: onnxruntime >= 1.14 runs it on CPU and CUDA, and it covers every op here."""
 
 ARCHITECTURE_ARGS = ("arch", "num_classes", "in_chans", "model_kwargs", "channels_last")

@@ -19,7 +19,7 @@ Box = tuple[int, int, int, int]
 FACE_CASCADE = "haarcascade_frontalface_default.xml"
 SMILE_CASCADE = "haarcascade_smile.xml"
 MOUTH_ASPECT = 43 / 72  # height / width of seed 000's mouth crops
-DETECTOR_NAMES = ("haar", "mtcnn")
+from fer_torch.choices import DETECTOR_NAMES  # noqa: E402  (listed by tools without OpenCV)
 
 
 class DetectorError(FERError, RuntimeError):

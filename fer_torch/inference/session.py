@@ -1,6 +1,8 @@
 """The live loop: read frames, classify faces, draw, show, write the annotated video and a per-frame CSV log.
 
-Stopping with ``q``/Esc in the window or Ctrl-C still finalizes the video and log (``try/finally``).
+Stopping with ``q``/Esc in the window or Ctrl-C still finalizes the video and log (``try/finally``). Ctrl-C
+stops after the frame in progress (a second one stops at once), so the summary, the annotated output and the
+log hold the same frames.
 At the end, :class:`SessionSummary` counts frames, faces, frames/s and each face's emotion histogram
 (seed 001, Figure 29).
 """
@@ -9,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -78,6 +82,7 @@ class SessionSummary:
     faces: int = 0
     seconds: float = 0.0
     stop_reason: str = "end of source"
+    skipped: int = 0  # unreadable images of a folder source
     label_counts: dict[int, Counter] = field(default_factory=lambda: defaultdict(Counter))
 
     def add(self, faces: list[FaceResult]) -> None:
@@ -99,6 +104,8 @@ class SessionSummary:
     def format(self) -> str:
         lines = [f"frames: {self.frames} ({self.frames_with_faces} with a face), faces: {self.faces}, "
                  f"{self.fps:.1f} frames/s; stopped: {self.stop_reason}"]
+        if self.skipped:
+            lines[0] += f"; {self.skipped} unreadable image(s) skipped"
         for fid, counts in self.histogram().items():
             total = sum(counts.values())
             parts = ", ".join(f"{name} {n} ({n / total:.0%})" for name, n in counts.items() if n)
@@ -133,6 +140,28 @@ def histogram_path(log_path: str | Path) -> Path:
     return log_path.with_name(f"{log_path.stem}_histogram.png")
 
 
+class DeferredInterrupt:
+    """While installed, the first Ctrl-C only sets ``requested`` (the loop stops after the frame in progress);
+    a second one raises ``KeyboardInterrupt`` at once. Only the main thread can own signal handlers: elsewhere
+    this does nothing."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+
+    def _on_sigint(self, signum, frame) -> None:
+        self.requested = True
+        self.restore()
+
+    def restore(self) -> None:
+        """Put back the handler that was there before."""
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
 def run_session(
     source: FrameSource,
     stream: StreamPredictor,
@@ -155,6 +184,7 @@ def run_session(
         detected = detect_ahead(source, lambda frame: stream.detect(frame.image))
     else:
         detected = ((frame, stream.detect(frame.image)) for frame in source)
+    interrupt = DeferredInterrupt()
     try:
         for frame, detections in detected:
             faces = stream.predict_detections(frame.image, detections)
@@ -176,14 +206,19 @@ def run_session(
             if max_frames is not None and summary.frames >= max_frames:
                 summary.stop_reason = f"--max-frames {max_frames}"
                 break
+            if interrupt.requested:
+                summary.stop_reason = "interrupted (Ctrl-C)"
+                break
         else:
             if source.stopped_early:
                 summary.stop_reason = f"{source.name} stopped delivering frames"
     except KeyboardInterrupt:
         summary.stop_reason = "interrupted (Ctrl-C)"
     finally:
+        interrupt.restore()
         detected.close()  # a pipelined detection still running finishes before the source is released
         summary.seconds = time.perf_counter() - start
+        summary.skipped = source.skipped
         source.release()
         if output is not None:
             output.release()

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-SMOOTHING_METHODS = ("mean", "majority")
+from fer_torch.choices import SMOOTHING_METHODS  # noqa: E402
 
 
 class ProbabilitySmoother:

@@ -34,6 +34,7 @@ class FrameSource:
     fps = DEFAULT_FPS
     name = ""
     stopped_early = False  # a camera that stopped delivering frames mid-stream
+    skipped = 0  # unreadable images of a folder, skipped with a warning
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
@@ -99,8 +100,21 @@ class CaptureSource(FrameSource):
         self.capture.release()
 
 
+def read_image(path: str | Path) -> np.ndarray | None:
+    """BGR image of a file, or None when it does not decode completely (a truncated JPEG would otherwise
+    decode partially, gray below the cut, and pass for a frame)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    if Path(path).suffix.lower() in (".jpg", ".jpeg") and not data.rstrip(b"\0").endswith(b"\xff\xd9"):
+        return None  # no end-of-image marker: the file was cut short
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+
 class ImageFilesSource(FrameSource):
-    """One image file, or every image of a folder (sorted by name); unreadable images in a folder are skipped."""
+    """One image file, or every image of a folder (sorted by name); unreadable or truncated images in a folder
+    are skipped with a warning and counted in ``skipped``."""
 
     def __init__(self, path: str | Path) -> None:
         path = Path(path)
@@ -112,15 +126,17 @@ class ImageFilesSource(FrameSource):
             self.paths = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.paths:
             raise SourceError(f"{path}: folder holds no images ({', '.join(IMAGE_SUFFIXES)})")
-        if self.kind == "image" and cv2.imread(str(path)) is None:
-            raise SourceError(f"{path}: cannot read image")
+        if self.kind == "image" and read_image(path) is None:
+            raise SourceError(f"{path}: cannot read image (unreadable, truncated or not an image)")
 
     def __iter__(self) -> Iterator[Frame]:
         index = 0
+        self.skipped = 0
         for path in self.paths:
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            image = read_image(path)
             if image is None:
-                print(f"warning: skipping unreadable image {path}", file=sys.stderr)
+                self.skipped += 1
+                print(f"warning: skipping unreadable or truncated image {path}", file=sys.stderr)
                 continue
             yield Frame(index, float(index), image)
             index += 1

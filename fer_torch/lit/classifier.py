@@ -53,7 +53,7 @@ class FERClassifier(pl.LightningModule):
         arch: str = "bn_cnn",
         num_classes: int = 7,
         in_chans: int = 1,
-        pretrained: bool | str = False,
+        pretrained: bool | str | None = False,
         model_kwargs: dict[str, Any] | None = None,
         class_names: list[str] | None = None,
         input_spec: dict[str, Any] | None = None,

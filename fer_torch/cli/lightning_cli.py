@@ -1,0 +1,191 @@
+"""The LightningCLI behind ``tools/train.py`` and ``tools/summary.py``.
+
+Importing this loads torch and Lightning (seconds): :mod:`fer_torch.cli.train` checks the command line first
+and imports this module only for a command that can run.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any
+
+from jsonargparse import ArgumentError
+from lightning_fabric.loggers.csv_logs import _ExperimentWriter
+from lightning_fabric.utilities.exceptions import MisconfigurationException
+from pytorch_lightning import Trainer
+from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
+from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
+from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
+from pytorch_lightning.loggers.csv_logs import ExperimentWriter
+
+from fer_torch.cli.common import one_line
+from fer_torch.data.datamodule import FERDataModule
+from fer_torch.errors import CheckpointError, ConfigError
+from fer_torch.lit.classifier import FERClassifier
+from fer_torch.safe_load import REFUSED_PICKLE, is_refused_pickle
+
+DEFAULT_ROOT_DIR = "runs"
+
+
+class FERTrainCLI(LightningCLI):
+    """LightningCLI with the datamodule -> model links and the default callbacks and loggers.
+
+    Parse errors raise :class:`jsonargparse.ArgumentError` (``exit_on_error=False``) instead of printing the
+    whole usage block: :func:`build_cli` turns them into one-line :class:`ConfigError`.
+    """
+
+    def __init__(self, args: list[str] | None = None, **kwargs: Any) -> None:
+        parser_kwargs = {"exit_on_error": False, **kwargs.pop("parser_kwargs", {})}
+        super().__init__(
+            FERClassifier,
+            FERDataModule,
+            args=args,
+            run=False,
+            seed_everything_default=42,
+            save_config_kwargs={"overwrite": True},
+            parser_kwargs=parser_kwargs,
+            **kwargs,
+        )
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.add_argument("--base_config", type=str | None, default=None, help="config a variant file extends")
+        parser.add_argument("--ckpt_path", type=str | None, default=None,
+                            help="last.ckpt to resume from (loaded with weights_only=True; logs go to its run)")
+        parser.link_arguments("data.channels", "model.in_chans")
+        parser.link_arguments("data.num_classes", "model.num_classes", apply_on="instantiate")
+        parser.link_arguments("data.class_names", "model.class_names", compute_fn=list, apply_on="instantiate")
+        parser.link_arguments(
+            "data.input_spec", "model.input_spec", compute_fn=lambda spec: spec.to_dict(), apply_on="instantiate"
+        )
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults(
+            {
+                "checkpoint.monitor": "val/acc",
+                "checkpoint.mode": "max",
+                # Lightning 2.6 writes save_last only when a top-k checkpoint is written: the separate
+                # last_checkpoint below keeps a resumable last.ckpt from every epoch.
+                "checkpoint.save_last": False,
+                "checkpoint.filename": "epoch{epoch:03d}-val_acc{val/acc:.4f}",
+                "checkpoint.auto_insert_metric_name": False,
+            }
+        )
+        parser.add_lightning_class_args(ModelCheckpoint, "last_checkpoint")
+        parser.set_defaults({"last_checkpoint.filename": "last", "last_checkpoint.enable_version_counter": False})
+        parser.add_lightning_class_args(LearningRateMonitor, "lr_monitor")
+        parser.set_defaults({"lr_monitor.logging_interval": "epoch", "trainer.default_root_dir": DEFAULT_ROOT_DIR})
+
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        trainer_config = self.config_init.get("trainer") or {}
+        if trainer_config.get("logger") in (None, True) and "logger" not in kwargs:
+            resumed = resumed_run_dir(self.config.get("ckpt_path"))
+            if resumed is not None:
+                kwargs["logger"] = default_loggers(str(resumed.parent.parent), resumed.parent.name, resumed.name)
+            else:
+                root_dir = trainer_config.get("default_root_dir") or DEFAULT_ROOT_DIR
+                kwargs["logger"] = default_loggers(root_dir, self.run_name)
+        return super().instantiate_trainer(**kwargs)
+
+    @property
+    def run_name(self) -> str:
+        """Name of the run directory: the stem of the last config file outside ``configs/trainer/``."""
+        names = [Path(str(c)) for c in self.config.get("config") or []]
+        names = [p.stem for p in names if p.parent.name != "trainer"]
+        return names[-1] if names else "fer"
+
+
+class ParseOnlyCLI(FERTrainCLI):
+    """Parses exactly like ``tools/train.py`` but instantiates nothing (no data, no trainer)."""
+
+    def instantiate_classes(self) -> None:
+        pass
+
+    def _set_seed(self) -> None:
+        pass
+
+
+class _AppendingExperimentWriter(ExperimentWriter):
+    """Keeps an existing ``metrics.csv`` (Lightning's writer deletes it) and appends to it, header included."""
+
+    def _check_log_dir_exists(self) -> None:
+        if self._fs.isfile(self.metrics_file_path):
+            with self._fs.open(self.metrics_file_path, "r", newline="") as file:
+                self.metrics_keys = sorted(next(csv.reader(file), []))
+
+
+class ResumableCSVLogger(CSVLogger):
+    """A CSVLogger that appends to the ``metrics.csv`` of the run it continues."""
+
+    @property
+    def experiment(self) -> _ExperimentWriter:
+        if self._experiment is None:
+            self._fs.makedirs(self.root_dir, exist_ok=True)
+            self._experiment = _AppendingExperimentWriter(log_dir=self.log_dir)
+        return self._experiment
+
+
+def default_loggers(root_dir: str, name: str, version: str | int | None = None) -> list:
+    """CSV and TensorBoard loggers sharing one ``root_dir/name/version_N`` directory (``version``: an existing one)."""
+    csv_logger = ResumableCSVLogger(root_dir, name=name, version=version)
+    return [csv_logger, TensorBoardLogger(root_dir, name=name, version=csv_logger.version, default_hp_metric=False)]
+
+
+def resumed_run_dir(ckpt_path: str | None) -> Path | None:
+    """The run directory ``<root>/<name>/version_N`` a ``--ckpt_path`` inside ``version_N/checkpoints/`` belongs to."""
+    if not ckpt_path:
+        return None
+    checkpoints = Path(ckpt_path).resolve().parent
+    run_dir = checkpoints.parent
+    if checkpoints.name == "checkpoints" and (run_dir / "metrics.csv").is_file():
+        return run_dir
+    return None
+
+
+def check_resume_checkpoint(path: str) -> None:
+    """Refuse a ``--ckpt_path`` that is not a training checkpoint, reading it with ``weights_only=True``.
+
+    A pickle holding code (or anything but tensors and plain values) is refused without being run.
+    """
+    import torch
+
+    hint = "resume from a last.ckpt written by tools/train.py"
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad or hostile file
+        if is_refused_pickle(exc):  # never pass on torch's advice to unpickle it
+            raise CheckpointError(f"--ckpt_path {path}: {REFUSED_PICKLE}; {hint}") from None
+        raise CheckpointError(f"--ckpt_path {path}: not a readable checkpoint (corrupt, truncated or not a torch "
+                              f"file); {hint}") from None
+    missing = [k for k in ("state_dict", "epoch", "loops") if not isinstance(checkpoint, dict) or k not in checkpoint]
+    if missing:
+        raise CheckpointError(f"--ckpt_path {path}: not a Lightning training checkpoint (no {', '.join(missing)}); "
+                              "resume from a last.ckpt written by tools/train.py")
+
+
+def instantiate(argv: list[str], cli_class: type[FERTrainCLI] = FERTrainCLI) -> FERTrainCLI:
+    """Parse ``argv`` with ``cli_class``; a parse error becomes one-line :class:`ConfigError`."""
+    with warnings.catch_warnings():
+        # We always pass args (expanded from sys.argv); LightningCLI warns when both are present.
+        warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
+        try:
+            return cli_class(args=argv)
+        except ArgumentError as exc:
+            raise ConfigError(f"{one_line(str(exc))} (see train.py --help-all)") from None
+        except MisconfigurationException as exc:  # e.g. an accelerator this machine lacks
+            raise ConfigError(f"trainer: {one_line(str(exc))}") from None
+
+
+def fit(cli: FERTrainCLI) -> None:
+    """Fit, resuming from ``--ckpt_path`` (``weights_only=True``); a run that fails before its first checkpoint
+    leaves no ``version_N/`` behind."""
+    ckpt_path = cli.config.get("ckpt_path")
+    log_dir = Path(cli.trainer.log_dir) if cli.trainer.log_dir else None
+    new_run = log_dir is not None and not log_dir.exists()
+    try:
+        cli.trainer.fit(cli.model, datamodule=cli.datamodule, ckpt_path=ckpt_path, weights_only=True)
+    except BaseException:
+        if new_run and log_dir.is_dir() and not any(log_dir.rglob("*.ckpt")):
+            shutil.rmtree(log_dir, ignore_errors=True)
+        raise
