@@ -8,12 +8,13 @@ from pathlib import Path
 import torch
 
 from fer_torch.errors import ConfigError
-from fer_torch.inference.detectors import DETECTOR_NAMES
+from fer_torch.inference.detectors import DETECTOR_NAMES, LIVE_DETECT_SCALE
 from fer_torch.inference.device import PRECISION_CHOICES, select_device
 from fer_torch.inference.predictor import Predictor
 from fer_torch.inference.session import FaceLog, histogram_path, run_session, use_display
 from fer_torch.inference.smoothing import SMOOTHING_METHODS
 from fer_torch.inference.stream import StreamPredictor
+from fer_torch.inference.tracking import LIVE_DETECT_EVERY
 from fer_torch.inference.video import FrameWriter, open_source
 
 
@@ -54,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--weights", type=Path, default=None, help="checkpoint (default: weights/fer_default.ckpt)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when available) | cpu | cuda | cuda:N")
     add_detector_arguments(parser)
+    parser.add_argument("--detect-every", type=int, default=LIVE_DETECT_EVERY,
+                        help=f"run the detector on one frame in K and track the faces' boxes by optical flow in "
+                             f"between (default: {LIVE_DETECT_EVERY}; 1: detect on every frame)")
+    parser.add_argument("--detect-scale", type=float, default=LIVE_DETECT_SCALE,
+                        help=f"detect on the frame resized by this factor, boxes mapped back (default: "
+                             f"{LIVE_DETECT_SCALE}: faces from ~40 px; 1: full resolution)")
     parser.add_argument("--smooth", type=int, default=5,
                         help="average each face's probabilities over its last N frames (1: off; default: 5)")
     parser.add_argument("--smooth-method", choices=SMOOTHING_METHODS, default="mean",
@@ -82,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"--max-frames must be >= 1, got {args.max_frames}")
     if args.threads < 1:
         raise ConfigError(f"--threads must be >= 1, got {args.threads}")
+    if args.detect_every < 1:
+        raise ConfigError(f"--detect-every must be >= 1, got {args.detect_every}")
+    if not 0 < args.detect_scale <= 1:
+        raise ConfigError(f"--detect-scale must be in (0, 1], got {args.detect_scale}")
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
@@ -94,11 +105,15 @@ def run_live(args: argparse.Namespace) -> int:
     """Build the predictor, source and outputs from parsed arguments and run the session."""
     device = select_device(args.device)
     predictor = Predictor.from_checkpoint(args.weights, device=device, detector=args.detector,
-                                          precision=args.precision, **detector_options(args))
+                                          precision=args.precision, detect_scale=args.detect_scale,
+                                          **detector_options(args))
     source = open_source(args.source)
     display = use_display(not args.no_display, "running headless (no window)")
+    # A folder's images are unrelated: tracking a box from one into the next would be wrong.
+    detect_every = args.detect_every if source.kind in ("camera", "video") else 1
     print(f"{source.kind} {source.name}: {args.detector} detector, {predictor.region} model "
           f"({', '.join(predictor.class_names)}) on {device} in {predictor.precision}, "
+          f"detecting at scale {args.detect_scale} every {detect_every} frame(s), "
           f"smoothing over {args.smooth} frame(s)", flush=True)
     output = log = None
     try:
@@ -107,7 +122,8 @@ def run_live(args: argparse.Namespace) -> int:
     except BaseException:
         source.release()
         raise
-    summary = run_session(source, StreamPredictor(predictor, args.smooth, args.smooth_method), output=output, log=log,
+    stream = StreamPredictor(predictor, args.smooth, args.smooth_method, detect_every=detect_every)
+    summary = run_session(source, stream, output=output, log=log,
                           display=display, max_frames=args.max_frames, bars=not args.no_bars,
                           pipeline=not args.no_pipeline)
     print(summary.format())
