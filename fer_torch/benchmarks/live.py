@@ -15,7 +15,6 @@ the weights), as does ``bn_cnn`` when there is neither ``--weights`` nor a defau
 from __future__ import annotations
 
 import argparse
-import copy
 import csv
 import os
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 import torch
 
 from fer_torch.errors import ConfigError
-from fer_torch.inference.detectors import DETECTOR_NAMES, LIVE_DETECT_SCALE, Box, FaceDetector, build_detector
+from fer_torch.inference.detectors import DETECTOR_NAMES, LIVE_DETECT_SCALE, Box, build_detector
 from fer_torch.inference.device import PRECISIONS
 from fer_torch.inference.predictor import Predictor
 from fer_torch.inference.session import FaceLog, run_session
@@ -132,15 +131,14 @@ def measure(args: argparse.Namespace) -> str:
         with open_source(source) as video:
             frames = [frame.image for _, frame in zip(range(args.frames), video)]
         detector = build_detector(args.detector)
-        scaled = build_detector(args.detector, detect_scale=scale)
         predictors, model_note = build_predictors(args, detector)
         faces = sum(len(predictors["fp32"].predict_frame(frame)) for frame in frames)  # also warms up
         for predictor in predictors.values():
             predictor.predict_frame(frames[0])
         outputs: dict[str, list] = {}
 
-        def detection(name: str, face_detector: FaceDetector, k: int) -> int:
-            finder = TrackingDetector(face_detector, k)
+        def detection(name: str, k: int, detect_scale: float) -> int:
+            finder = TrackingDetector(detector, k, detect_scale)
             outputs[name] = [finder.detect(frame) for frame in frames]
             return len(frames)
 
@@ -153,10 +151,7 @@ def measure(args: argparse.Namespace) -> str:
             return sum(1 for _ in predictor.predict_frames(frames))
 
         def full_live_path(name: str, predictor: Predictor, k: int) -> int:
-            if k > 1:
-                predictor = copy.copy(predictor)  # same model, live.py's downscaled detector
-                predictor.detector = scaled
-            stream = StreamPredictor(predictor, args.smooth, detect_every=k)
+            stream = StreamPredictor(predictor, args.smooth, detect_every=k, detect_scale=scale if k > 1 else 1.0)
             summary = run_session(open_source(source), stream, output=FrameWriter(tmp / "annotated.mp4", fps=15.0),
                                   log=FaceLog(tmp / "log.csv", predictor.class_names), max_frames=len(frames))
             outputs[name] = read_log(tmp / "log.csv", len(frames))
@@ -165,14 +160,11 @@ def measure(args: argparse.Namespace) -> str:
         d = args.detector
         region = predictors["fp32"].region
         baseline = f"{d} alone"
-        stages = {
-            baseline: lambda: detection(baseline, detector, 1),
-            f"{d} at scale {scale}": lambda: detection(f"{d} at scale {scale}", scaled, 1),
-            f"{d} every {every}, flow tracking between": lambda: detection(f"{d} every {every}, flow tracking between",
-                                                                           detector, every),
-            f"{d} at {fast}, flow tracking between (live.py's detection)": lambda: detection(
-                f"{d} at {fast}, flow tracking between (live.py's detection)", scaled, every),
-        }
+        stages = {}
+        for name, k, detect_scale in ((baseline, 1, 1.0), (f"{d} at scale {scale}", 1, scale),
+                                      (f"{d} every {every}, flow tracking between", every, 1.0),
+                                      (f"{d} at {fast}, flow tracking between (live.py's detection)", every, scale)):
+            stages[name] = lambda n=name, k=k, s=detect_scale: detection(n, k, s)
         for precision, predictor in predictors.items():
             name = f"{d} + model {precision}, in turn ({region} crops, one batch per frame)"
             stages[name] = lambda p=predictor: detect_and_classify(p)

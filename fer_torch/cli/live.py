@@ -57,10 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_detector_arguments(parser)
     parser.add_argument("--detect-every", type=int, default=LIVE_DETECT_EVERY,
                         help=f"run the detector on one frame in K and track the faces' boxes by optical flow in "
-                             f"between (default: {LIVE_DETECT_EVERY}; 1: detect on every frame)")
+                             f"between (default: {LIVE_DETECT_EVERY}; 1: detect on every frame; camera and video only)")
     parser.add_argument("--detect-scale", type=float, default=LIVE_DETECT_SCALE,
                         help=f"detect on the frame resized by this factor, boxes mapped back (default: "
-                             f"{LIVE_DETECT_SCALE}: faces from ~40 px; 1: full resolution)")
+                             f"{LIVE_DETECT_SCALE}: new faces from ~60 px; 1: full resolution; camera and video only)")
     parser.add_argument("--smooth", type=int, default=5,
                         help="average each face's probabilities over its last N frames (1: off; default: 5)")
     parser.add_argument("--smooth-method", choices=SMOOTHING_METHODS, default="mean",
@@ -105,15 +105,16 @@ def run_live(args: argparse.Namespace) -> int:
     """Build the predictor, source and outputs from parsed arguments and run the session."""
     device = select_device(args.device)
     predictor = Predictor.from_checkpoint(args.weights, device=device, detector=args.detector,
-                                          precision=args.precision, detect_scale=args.detect_scale,
-                                          **detector_options(args))
+                                          precision=args.precision, **detector_options(args))
     source = open_source(args.source)
     display = use_display(not args.no_display, "running headless (no window)")
-    # A folder's images are unrelated: tracking a box from one into the next would be wrong.
-    detect_every = args.detect_every if source.kind in ("camera", "video") else 1
+    # The fast detection is for streams: a folder's images are unrelated (no box to track from one to the next)
+    # and a photo's faces may be small.
+    stream_source = source.kind in ("camera", "video")
+    detect_every, detect_scale = (args.detect_every, args.detect_scale) if stream_source else (1, 1.0)
     print(f"{source.kind} {source.name}: {args.detector} detector, {predictor.region} model "
           f"({', '.join(predictor.class_names)}) on {device} in {predictor.precision}, "
-          f"detecting at scale {args.detect_scale} every {detect_every} frame(s), "
+          f"detecting at scale {detect_scale} every {detect_every} frame(s), "
           f"smoothing over {args.smooth} frame(s)", flush=True)
     output = log = None
     try:
@@ -122,7 +123,8 @@ def run_live(args: argparse.Namespace) -> int:
     except BaseException:
         source.release()
         raise
-    stream = StreamPredictor(predictor, args.smooth, args.smooth_method, detect_every=detect_every)
+    stream = StreamPredictor(predictor, args.smooth, args.smooth_method, detect_every=detect_every,
+                             detect_scale=detect_scale)
     summary = run_session(source, stream, output=output, log=log,
                           display=display, max_frames=args.max_frames, bars=not args.no_bars,
                           pipeline=not args.no_pipeline)

@@ -5,6 +5,7 @@ Boxes are ``(x, y, w, h)`` ints in frame pixels. Frames are BGR uint8 (as OpenCV
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -20,10 +21,12 @@ FACE_CASCADE = "haarcascade_frontalface_default.xml"
 SMILE_CASCADE = "haarcascade_smile.xml"
 MOUTH_ASPECT = 43 / 72  # height / width of seed 000's mouth crops
 DETECTOR_NAMES = ("haar", "mtcnn")
-LIVE_DETECT_SCALE = 0.6
-"""live.py's default ``--detect-scale``: a 40 px face becomes Haar's 24 px window; on the textured 720x480 benchmark
-video Haar at 0.6 finds the ~75-120 px face where full-frame Haar does, at 0.5 it misses it in ~1 frame of 5."""
-MTCNN_MIN_FACE = 12  # MTCNN's P-Net window
+RELIABLE_FACE_PX = 48
+"""Haar (step 1.3, 5 neighbours) finds a face in most frames only once it is about this wide in the image it scans
+(24 px is its window, but a 36-40 px face is missed in 1 frame of 3 to 5 on the synthetic clips)."""
+LIVE_DETECT_SCALE = 0.8
+"""live.py's default ``--detect-scale``: new faces from 60 px (``RELIABLE_FACE_PX / 0.8``; webcam faces are rarely
+smaller) are found; a tracked face is never scanned below ``RELIABLE_FACE_PX`` (see ``ScaledDetector.scale_for``)."""
 
 
 class DetectorError(FERError, RuntimeError):
@@ -134,30 +137,39 @@ class MTCNNFaceDetector:
 
 class ScaledDetector:
     """Runs ``detector`` on the frame resized by ``scale`` (< 1: fewer pixels to scan) and maps its boxes and
-    landmarks back to full-resolution pixels."""
+    landmarks back to full-resolution pixels. The detector's own minimum size applies in the resized frame."""
 
-    def __init__(self, detector: FaceDetector, scale: float) -> None:
+    def __init__(self, detector: FaceDetector, scale: float = 1.0) -> None:
         if not 0 < scale <= 1:
             raise DetectorError(f"detection scale must be in (0, 1], got {scale}")
         self.detector, self.scale = detector, float(scale)
 
-    def detect_faces(self, frame: np.ndarray) -> list[Detection]:
-        """Faces of a BGR or gray frame, boxes in the frame's own pixels, left to right."""
-        if self.scale == 1:
+    def scale_for(self, known: Sequence[Box] = ()) -> float:
+        """The scale to scan at: ``scale``, raised so that the smallest ``known`` face (tracked, so expected again)
+        keeps :data:`RELIABLE_FACE_PX`."""
+        smallest = min((min(w, h) for _, _, w, h in known if min(w, h) > 0), default=None)
+        return self.scale if smallest is None else min(1.0, max(self.scale, RELIABLE_FACE_PX / smallest))
+
+    def detect_faces(self, frame: np.ndarray, scale: float | None = None) -> list[Detection]:
+        """Faces of a BGR or gray frame scanned at ``scale`` (default: :attr:`scale`), boxes in the frame's own
+        pixels, left to right."""
+        scale = self.scale if scale is None else scale
+        if scale == 1:
             return self.detector.detect_faces(frame)
         # INTER_LINEAR: the interpolation Haar's own image pyramid uses; INTER_AREA's blur loses small faces.
-        small = cv2.resize(frame, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_LINEAR)
-        return [self.to_frame(d, frame.shape) for d in self.detector.detect_faces(small)]
+        small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+        return [scaled_back(d, scale, frame.shape) for d in self.detector.detect_faces(small)]
 
     def detect(self, frame: np.ndarray) -> list[Box]:
         """Face boxes ``(x, y, w, h)`` in the frame's pixels, left to right."""
         return [d.box for d in self.detect_faces(frame)]
 
-    def to_frame(self, detection: Detection, shape: tuple[int, ...]) -> Detection:
-        """A detection on the downscaled frame in full-resolution pixels."""
-        box = clip_box(tuple(int(round(v / self.scale)) for v in detection.box), shape)
-        marks = None if detection.landmarks is None else detection.landmarks / np.float32(self.scale)
-        return Detection(box, marks, detection.score)
+
+def scaled_back(detection: Detection, scale: float, shape: tuple[int, ...]) -> Detection:
+    """A detection made on a frame resized by ``scale``, in the pixels of the full frame of ``shape``."""
+    box = clip_box(tuple(int(round(v / scale)) for v in detection.box), shape)
+    marks = None if detection.landmarks is None else detection.landmarks / np.float32(scale)
+    return Detection(box, marks, detection.score)
 
 
 def build_detector(
@@ -167,21 +179,13 @@ def build_detector(
     min_neighbors: int = 5,
     min_size: tuple[int, int] = (30, 30),
     device: str = "cpu",
-    detect_scale: float = 1.0,
 ) -> FaceDetector:
-    """Detector by name (``haar`` | ``mtcnn``); ``min_size`` (full-frame pixels) becomes MTCNN's
-    ``min_face_size``. With ``detect_scale`` < 1 it runs on the frame downscaled by that factor
-    (:class:`ScaledDetector`): ``min_size`` shrinks with it, down to the detector's own smallest window."""
-    if not 0 < detect_scale <= 1:
-        raise DetectorError(f"detect_scale must be in (0, 1], got {detect_scale}")
-    scaled = tuple(max(1, int(round(v * detect_scale))) for v in min_size)
+    """Detector by name (``haar`` | ``mtcnn``); ``min_size`` becomes MTCNN's ``min_face_size``."""
     if name == "haar":
-        detector = HaarFaceDetector(scale_factor=scale_factor, min_neighbors=min_neighbors, min_size=scaled)
-    elif name == "mtcnn":
-        detector = MTCNNFaceDetector(device=device, min_face_size=max(MTCNN_MIN_FACE, min(scaled)))
-    else:
-        raise DetectorError(f"unknown detector {name!r}; choose from {', '.join(DETECTOR_NAMES)}")
-    return detector if detect_scale == 1 else ScaledDetector(detector, detect_scale)
+        return HaarFaceDetector(scale_factor=scale_factor, min_neighbors=min_neighbors, min_size=min_size)
+    if name == "mtcnn":
+        return MTCNNFaceDetector(device=device, min_face_size=min(min_size))
+    raise DetectorError(f"unknown detector {name!r}; choose from {', '.join(DETECTOR_NAMES)}")
 
 
 def clip_box(box: Box, shape: tuple[int, ...]) -> Box:

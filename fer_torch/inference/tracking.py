@@ -10,7 +10,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from fer_torch.errors import ConfigError
-from fer_torch.inference.detectors import Box, Detection, FaceDetector, clip_box, to_gray
+from fer_torch.inference.detectors import Box, Detection, FaceDetector, ScaledDetector, clip_box, to_gray
 
 LIVE_DETECT_EVERY = 5
 """live.py's default ``--detect-every``: the detector runs on one frame in 5, flow tracking moves boxes in between."""
@@ -140,20 +140,22 @@ def move_detection(detection: Detection, dx: float, dy: float, scale: float, sha
 
 
 class TrackingDetector:
-    """A stateful detector for one stream: ``detector`` runs on every ``every``-th frame; on the frames between,
+    """A stateful detector for one stream: ``detector`` runs on every ``every``-th frame, on the frame resized by
+    ``scale`` (raised while a tracked face is small: :meth:`ScaledDetector.scale_for`); on the frames between,
     each face's box is moved by :class:`FlowBoxTracker`. When the tracker loses a face (it left the frame, or
     its points scattered) the detector runs on that frame instead, and after a detection that found fewer faces
     than were tracked it runs on the next frame too. So a face is dropped at the next detection that does not
-    find it, and a new face is found within ``every`` frames. ``every=1`` is plain detection on every frame.
+    find it, and a new face is found within ``every`` frames. ``every=1, scale=1`` is plain detection on every
+    frame.
 
     Call :meth:`detect_faces` on the frames in order (``detect_ahead``'s worker thread does).
     """
 
-    def __init__(self, detector: FaceDetector, every: int = LIVE_DETECT_EVERY,
+    def __init__(self, detector: FaceDetector, every: int = LIVE_DETECT_EVERY, scale: float = 1.0,
                  tracker: FlowBoxTracker | None = None) -> None:
         if every < 1:
             raise ConfigError(f"detect every must be >= 1 frame, got {every}")
-        self.detector, self.every = detector, int(every)
+        self.detector, self.every = ScaledDetector(detector, scale), int(every)
         self.tracker = tracker or FlowBoxTracker()
         self.faces: list[Detection] = []
         self.previous: np.ndarray | None = None
@@ -165,13 +167,14 @@ class TrackingDetector:
         """Faces of the next frame of the stream: detected, or tracked from the previous frame."""
         if self.every == 1:
             self.detections += 1
-            return self.detector.detect_faces(frame)
+            self.faces = self.detector.detect_faces(frame, self.detector.scale_for([f.box for f in self.faces]))
+            return self.faces
         gray = to_gray(frame)
         faces = None
         if not self.detect_next and self.since_detection < self.every - 1:
             faces = self.track(gray)
         if faces is None:
-            faces = self.detector.detect_faces(frame)
+            faces = self.detector.detect_faces(frame, self.detector.scale_for([f.box for f in self.faces]))
             self.detections += 1
             self.detect_next = len(faces) < len(self.faces)
             self.since_detection = 0
