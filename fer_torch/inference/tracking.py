@@ -165,14 +165,9 @@ class TrackingDetector:
 
     def detect_faces(self, frame: np.ndarray) -> list[Detection]:
         """Faces of the next frame of the stream: detected, or tracked from the previous frame."""
-        if self.every == 1:
-            self.detections += 1
-            self.faces = self.detector.detect_faces(frame, self.detector.scale_for([f.box for f in self.faces]))
-            return self.faces
-        gray = to_gray(frame)
-        faces = None
-        if not self.detect_next and self.since_detection < self.every - 1:
-            faces = self.track(gray)
+        gray = to_gray(frame) if self.every > 1 else None
+        due = self.detect_next or self.since_detection >= self.every - 1
+        faces = None if due else self.track(gray)
         if faces is None:
             faces = self.detector.detect_faces(frame, self.detector.scale_for([f.box for f in self.faces]))
             self.detections += 1
