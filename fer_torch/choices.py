@@ -13,3 +13,9 @@ DATA_SOURCES = ("auto", "csv", "folder", "webcam")  # fer_torch.data.readers
 CURVES_FILENAME = "training_curves.png"  # fer_torch.evaluation.plots
 EXPORT_FORMATS = ("weights", "onnx", "torchscript")  # the keys of fer_torch.export.writers.WRITERS
 ONNX_OPSET = 17  # fer_torch.export.writers
+LIVE_DETECT_EVERY = 5
+"""live.py's default ``--detect-every``: the detector runs on one frame in 5, flow tracking moves boxes in between."""
+LIVE_DETECT_SCALE = 0.8
+"""live.py's default ``--detect-scale``: new faces from 60 px (``RELIABLE_FACE_PX / 0.8`` of
+fer_torch.inference.detectors; webcam faces are rarely smaller) are found; a tracked face is never scanned below
+``RELIABLE_FACE_PX`` (see ``ScaledDetector.scale_for``)."""

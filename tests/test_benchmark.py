@@ -47,10 +47,15 @@ def test_live_suite_times_every_stage_on_the_same_frames(tmp_path, capsys):
     assert "1.00 faces/frame" in out and "scene background" in out and "mouth_cnn.ckpt" in out
     rows = table_rows(out)
     assert [r[0].split(" (")[0] for r in rows] == [
-        "haar alone", "haar + model fp32, in turn", "haar + model bf16, in turn", "haar + model fp32, detect ahead",
-        "haar + model bf16, detect ahead", "full live path fp32", "full live path bf16"]
+        "haar alone", "haar at scale 0.8", "haar every 5, flow tracking between",
+        "haar at scale 0.8, every 5, flow tracking between", "haar + model fp32, in turn",
+        "haar + model bf16, in turn", "haar + model fp32, detect ahead", "haar + model bf16, detect ahead",
+        "full live path fp32, haar on every full frame", "**full live path fp32, haar at scale 0.8, every 5",
+        "full live path bf16, haar on every full frame", "**full live path bf16, haar at scale 0.8, every 5"]
     assert all(r[1] == "4" for r in rows) and rows[0][4] == "1.00"
-    assert "mouth crops" in rows[1][0]
+    assert "mouth crops" in rows[4][0]
+    assert rows[0][5] == "100.0%" and all(r[5].endswith("%") for r in rows[:4] + rows[8:])  # face recall
+    assert [bool(r[6]) for r in rows[8:]] == [False, True, False, True]  # label agreement of the fast paths
 
 
 def test_live_suite_times_a_random_architecture(capsys):

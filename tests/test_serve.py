@@ -274,3 +274,13 @@ def test_upload_without_faces_still_gives_every_file(client):
     assert json.loads(download(client, result["urls"]["log_json"])) == []
     for plot in ("histogram", "timeline"):
         assert download(client, result["urls"][plot]).startswith(PNG_MAGIC)
+
+
+def test_tabs_and_streams_take_live_fast_detection_but_photos_do_not(predictor, tmp_path):
+    config = ServeConfig(detect_every=5, detect_scale=0.8, results_dir=tmp_path)
+    service = create_app(predictor, config).extensions["fer_torch"]
+    for stream in (service.tab("a"), service.stream()):
+        assert (stream.face_finder.every, stream.face_finder.detector.scale) == (5, 0.8)
+    photo = service.stream(fast_detection=False).face_finder
+    assert (photo.every, photo.detector.scale) == (1, 1.0)
+    assert run_tool(serve_cli.main, ["--detect-every", "0"]) == 2

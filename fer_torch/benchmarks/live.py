@@ -1,4 +1,7 @@
-"""Live path frames/s: Haar alone, Haar + model, and the whole live.py loop (decode, detect, classify, draw, write).
+"""Live path frames/s: Haar alone, on a downscaled frame, every K frames with flow tracking between; Haar + model;
+and the whole live.py loop (decode, detect, classify, draw, write) with Haar on every full frame and with live.py's
+default fast detection. Face recall (against Haar alone on every full frame) and label agreement (fast against
+every-frame live path) say what the fast path gives up.
 
 All stages run on the same frames in one process, the model ones in fp32 and bf16. The stages are timed in
 turn ``--repeats`` times (interleaved, so a change in the machine's load hits them all) and each stage's best
@@ -12,6 +15,7 @@ the weights), as does ``bn_cnn`` when there is neither ``--weights`` nor a defau
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import tempfile
 import time
@@ -20,12 +24,13 @@ from pathlib import Path
 import torch
 
 from fer_torch.errors import ConfigError
-from fer_torch.inference.detectors import DETECTOR_NAMES, build_detector
+from fer_torch.inference.detectors import DETECTOR_NAMES, LIVE_DETECT_SCALE, Box, build_detector
 from fer_torch.inference.device import PRECISIONS
 from fer_torch.inference.predictor import Predictor
 from fer_torch.inference.session import FaceLog, run_session
 from fer_torch.inference.stream import StreamPredictor
 from fer_torch.inference.synthetic_video import BACKGROUNDS, make_face_video
+from fer_torch.inference.tracking import LIVE_DETECT_EVERY, TrackingDetector, box_iou
 from fer_torch.inference.untrained import untrained_classifier
 from fer_torch.inference.video import FrameWriter, open_source
 
@@ -43,6 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--detector", choices=DETECTOR_NAMES, default="haar", help="face detector (default: haar)")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     parser.add_argument("--smooth", type=int, default=5, help="smoothing window of the full live path (default: 5)")
+    parser.add_argument("--detect-scale", type=float, default=LIVE_DETECT_SCALE,
+                        help=f"live.py's --detect-scale for the fast rows (default: {LIVE_DETECT_SCALE})")
+    parser.add_argument("--detect-every", type=int, default=LIVE_DETECT_EVERY,
+                        help=f"live.py's --detect-every for the fast rows (default: {LIVE_DETECT_EVERY})")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads, as live.py --threads (default: 1)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="timed runs per stage, interleaved; the best is reported (default: 3)")
@@ -81,8 +90,42 @@ def build_predictors(args: argparse.Namespace, detector) -> tuple[dict[str, Pred
     return predictors, f"randomly initialised {arch} ({why}; speed does not depend on weights)"
 
 
+def face_recall(reference: list[list[Box]], found: list[list[Box]], min_iou: float = 0.3) -> float:
+    """Share of the reference's faces (over all frames) that ``found`` has a box for (IoU >= ``min_iou``)."""
+    total = sum(len(boxes) for boxes in reference)
+    hits = sum(int((box_iou(ref, got) >= min_iou).any(axis=1).sum()) for ref, got in zip(reference, found)
+               if ref and got)
+    return hits / total if total else float("nan")
+
+
+def label_agreement(reference: list[list[tuple[Box, str]]], found: list[list[tuple[Box, str]]]) -> float:
+    """Share of the faces both paths found (IoU >= 0.3) that got the same label."""
+    same = both = 0
+    for ref, got in zip(reference, found):
+        if not ref or not got:
+            continue
+        iou = box_iou([b for b, _ in ref], [b for b, _ in got])
+        for i, j in enumerate(iou.argmax(axis=1)):
+            if iou[i, j] >= 0.3:
+                both += 1
+                same += ref[i][1] == got[j][1]
+    return same / both if both else float("nan")
+
+
+def read_log(path: Path, frames: int) -> list[list[tuple[Box, str]]]:
+    """Per-frame ``(box, label)`` lists from a live session's CSV log."""
+    faces: list[list[tuple[Box, str]]] = [[] for _ in range(frames)]
+    with path.open(newline="") as file:
+        for row in csv.DictReader(file):
+            box = tuple(int(row[k]) for k in ("x", "y", "w", "h"))
+            faces[int(row["frame"])].append((box, row["label"]))
+    return faces
+
+
 def measure(args: argparse.Namespace) -> str:
     """Time the stages and format the markdown report."""
+    scale, every = args.detect_scale, args.detect_every
+    fast = f"scale {scale}, every {every}"
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         source = args.source or make_face_video(tmp / "astronaut_720x480.mp4", frames=args.frames, faces=args.faces,
@@ -94,10 +137,11 @@ def measure(args: argparse.Namespace) -> str:
         faces = sum(len(predictors["fp32"].predict_frame(frame)) for frame in frames)  # also warms up
         for predictor in predictors.values():
             predictor.predict_frame(frames[0])
+        outputs: dict[str, list] = {}
 
-        def detect_only() -> int:
-            for frame in frames:
-                detector.detect_faces(frame)
+        def detection(name: str, k: int, detect_scale: float) -> int:
+            finder = TrackingDetector(detector, k, detect_scale)
+            outputs[name] = [finder.detect(frame) for frame in frames]
             return len(frames)
 
         def detect_and_classify(predictor: Predictor) -> int:
@@ -108,24 +152,34 @@ def measure(args: argparse.Namespace) -> str:
         def detect_ahead_and_classify(predictor: Predictor) -> int:
             return sum(1 for _ in predictor.predict_frames(frames))
 
-        def full_live_path(predictor: Predictor) -> int:
-            summary = run_session(open_source(source), StreamPredictor(predictor, args.smooth),
-                                  output=FrameWriter(tmp / "annotated.mp4", fps=15.0),
+        def full_live_path(name: str, predictor: Predictor, k: int) -> int:
+            stream = StreamPredictor(predictor, args.smooth, detect_every=k, detect_scale=scale if k > 1 else 1.0)
+            summary = run_session(open_source(source), stream, output=FrameWriter(tmp / "annotated.mp4", fps=15.0),
                                   log=FaceLog(tmp / "log.csv", predictor.class_names), max_frames=len(frames))
+            outputs[name] = read_log(tmp / "log.csv", len(frames))
             return summary.frames
 
+        d = args.detector
         region = predictors["fp32"].region
-        stages = {f"{args.detector} alone": detect_only}
+        baseline = f"{d} alone"
+        stages = {}
+        for name, k, detect_scale in ((baseline, 1, 1.0), (f"{d} at scale {scale}", 1, scale),
+                                      (f"{d} every {every}, flow tracking between", every, 1.0),
+                                      (f"{d} at {fast}, flow tracking between (live.py's detection)", every, scale)):
+            stages[name] = lambda n=name, k=k, s=detect_scale: detection(n, k, s)
         for precision, predictor in predictors.items():
-            name = f"{args.detector} + model {precision}, in turn ({region} crops, one batch per frame)"
+            name = f"{d} + model {precision}, in turn ({region} crops, one batch per frame)"
             stages[name] = lambda p=predictor: detect_and_classify(p)
         for precision, predictor in predictors.items():
-            name = f"{args.detector} + model {precision}, detect ahead (next frame detected while this one is classified)"
+            name = f"{d} + model {precision}, detect ahead (next frame detected while this one is classified)"
             stages[name] = lambda p=predictor: detect_ahead_and_classify(p)
+        every_frame, default_path = {}, {}
         for precision, predictor in predictors.items():
-            name = (f"full live path {precision} (decode, detect ahead, classify, smooth {args.smooth}, draw, "
-                    "write mp4+CSV)")
-            stages[name] = lambda p=predictor: full_live_path(p)
+            every_frame[precision] = (f"full live path {precision}, {d} on every full frame (decode, detect ahead, "
+                                      f"classify, smooth {args.smooth}, draw, write mp4+CSV)")
+            default_path[precision] = f"**full live path {precision}, {d} at {fast} (live.py's default)**"
+            for name, k in ((every_frame[precision], 1), (default_path[precision], every)):
+                stages[name] = lambda n=name, p=predictor, k=k: full_live_path(n, p, k)
         best = {name: float("inf") for name in stages}
         counts = {}
         for _ in range(max(1, args.repeats)):
@@ -133,9 +187,19 @@ def measure(args: argparse.Namespace) -> str:
                 start = time.perf_counter()
                 counts[name] = stage()
                 best[name] = min(best[name], time.perf_counter() - start)
-    base = counts[f"{args.detector} alone"] / best[f"{args.detector} alone"]
+    reference = outputs[baseline]
+    recall = {name: face_recall(reference, [[b if isinstance(b[0], int) else b[0] for b in f] for f in found])
+              for name, found in outputs.items()}
+    agreement = {default_path[p]: label_agreement(outputs[every_frame[p]], outputs[default_path[p]])
+                 for p in predictors}
+    base = counts[baseline] / best[baseline]
+
+    def cell(table: dict[str, float], name: str) -> str:
+        return f"{table[name]:.1%}" if name in table else ""
+
     rows = [f"| {name} | {counts[name]} | {best[name]:.2f} | {counts[name] / best[name]:.1f} | "
-            f"{counts[name] / best[name] / base:.2f} |" for name in stages]
+            f"{counts[name] / best[name] / base:.2f} | {cell(recall, name)} | {cell(agreement, name)} |"
+            for name in stages]
     height, width = frames[0].shape[:2]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     device = predictors["fp32"].device
@@ -144,10 +208,12 @@ def measure(args: argparse.Namespace) -> str:
         f"{args.threads} torch thread(s), best of {args.repeats})",
         "",
         f"Source: {args.source or f'synthesized astronaut video on the {args.background} background'}; "
-        f"{model_note}; load average {load}.",
+        f"{model_note}; load average {load}. Face recall: the faces {d} alone finds on each full frame that the "
+        f"row also finds (IoU >= 0.3); label agreement: the default path's labels against the every-frame path's "
+        f"(same precision, smoothing {args.smooth}).",
         "",
-        "| stage | frames | seconds | frames/s | x detector alone |",
-        "|---|---:|---:|---:|---:|",
+        "| stage | frames | seconds | frames/s | x detector alone | face recall | label agreement |",
+        "|---|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
     ])

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fer_torch.choices import DETECTOR_NAMES, PRECISION_CHOICES, SMOOTHING_METHODS
+from fer_torch.choices import (
+    DETECTOR_NAMES,
+    LIVE_DETECT_EVERY,
+    LIVE_DETECT_SCALE,
+    PRECISION_CHOICES,
+    SMOOTHING_METHODS,
+)
 from fer_torch.cli.common import ToolArgumentParser
 from fer_torch.errors import ConfigError
 
@@ -40,6 +46,24 @@ def detector_options(args: argparse.Namespace) -> dict:
     return options
 
 
+def add_fast_detection_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--detect-every`` and ``--detect-scale`` (shared with serve.py): detect on a smaller frame, track between."""
+    parser.add_argument("--detect-every", type=int, default=LIVE_DETECT_EVERY,
+                        help=f"run the detector on one frame in K and track the faces' boxes by optical flow in "
+                             f"between (default: {LIVE_DETECT_EVERY}; 1: detect on every frame; camera and video only)")
+    parser.add_argument("--detect-scale", type=float, default=LIVE_DETECT_SCALE,
+                        help=f"detect on the frame resized by this factor, boxes mapped back (default: "
+                             f"{LIVE_DETECT_SCALE}: new faces from ~60 px; 1: full resolution; camera and video only)")
+
+
+def check_fast_detection(args: argparse.Namespace) -> None:
+    """One-line errors for out-of-range ``--detect-every`` / ``--detect-scale``."""
+    if args.detect_every < 1:
+        raise ConfigError(f"--detect-every must be >= 1, got {args.detect_every}")
+    if not 0 < args.detect_scale <= 1:
+        raise ConfigError(f"--detect-scale must be in (0, 1], got {args.detect_scale}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ToolArgumentParser(prog="live.py", description=__doc__)
     parser.add_argument("--source", default="0",
@@ -49,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: weights/fer_default.safetensors)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when available) | cpu | cuda | cuda:N")
     add_detector_arguments(parser)
+    add_fast_detection_arguments(parser)
     parser.add_argument("--smooth", type=int, default=5,
                         help="average each face's probabilities over its last N frames (1: off; default: 5)")
     parser.add_argument("--smooth-method", choices=SMOOTHING_METHODS, default="mean",
@@ -77,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"--max-frames must be >= 1, got {args.max_frames}")
     if args.threads < 1:
         raise ConfigError(f"--threads must be >= 1, got {args.threads}")
+    check_fast_detection(args)
     import torch
 
     previous_threads = torch.get_num_threads()
@@ -99,8 +125,13 @@ def run_live(args: argparse.Namespace) -> int:
     device = predictor.device
     source = open_source(args.source)
     display = use_display(not args.no_display, "running headless (no window)")
+    # The fast detection is for streams: a folder's images are unrelated (no box to track from one to the next)
+    # and a photo's faces may be small.
+    stream_source = source.kind in ("camera", "video")
+    detect_every, detect_scale = (args.detect_every, args.detect_scale) if stream_source else (1, 1.0)
     print(f"{source.kind} {source.name}: {args.detector} detector, {predictor.region} model "
           f"({', '.join(predictor.class_names)}) on {device} in {predictor.precision}, "
+          f"detecting at scale {detect_scale} every {detect_every} frame(s), "
           f"smoothing over {args.smooth} frame(s)", flush=True)
     output = log = None
     try:
@@ -109,7 +140,9 @@ def run_live(args: argparse.Namespace) -> int:
     except BaseException:
         source.release()
         raise
-    summary = run_session(source, StreamPredictor(predictor, args.smooth, args.smooth_method), output=output, log=log,
+    stream = StreamPredictor(predictor, args.smooth, args.smooth_method, detect_every=detect_every,
+                             detect_scale=detect_scale)
+    summary = run_session(source, stream, output=output, log=log,
                           display=display, max_frames=args.max_frames, bars=not args.no_bars,
                           pipeline=not args.no_pipeline)
     print(summary.format())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fer_torch.choices import PRECISION_CHOICES, SMOOTHING_METHODS
 from fer_torch.cli.common import ToolArgumentParser
-from fer_torch.cli.live import add_detector_arguments, detector_options
+from fer_torch.cli.live import add_detector_arguments, add_fast_detection_arguments, check_fast_detection, detector_options
 from fer_torch.errors import ConfigError
 
 
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--precision", choices=PRECISION_CHOICES, default="auto",
                         help="model precision: auto (default), fp32 or bf16")
     add_detector_arguments(parser)
+    add_fast_detection_arguments(parser)
     parser.add_argument("--smooth", type=int, default=5,
                         help="average each face's probabilities over its last N frames per tab/stream (default: 5)")
     parser.add_argument("--smooth-method", choices=SMOOTHING_METHODS, default="mean",
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def validate(args: argparse.Namespace) -> None:
     """One-line errors for out-of-range options."""
+    check_fast_detection(args)
     for name in ("smooth", "threads", "max_upload_frames"):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
@@ -67,7 +69,8 @@ def serve(args: argparse.Namespace) -> int:
     predictor = Predictor.from_weights(args.weights, device=args.device, detector=args.detector,
                                           precision=args.precision, **detector_options(args))
     config = ServeConfig(weights=args.weights or DEFAULT_WEIGHTS, source=args.source, smooth=args.smooth,
-                         smooth_method=args.smooth_method, max_upload_mb=args.max_upload_mb,
+                         smooth_method=args.smooth_method, detect_every=args.detect_every,
+                         detect_scale=args.detect_scale, max_upload_mb=args.max_upload_mb,
                          max_upload_frames=args.max_upload_frames, results_dir=args.results_dir)
     server = make_http_server(create_app(predictor, config), args.host, args.port)
     if args.host not in LOOPBACK_HOSTS:

@@ -31,13 +31,16 @@ JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 
 @dataclass
 class ServeConfig:
-    """Server options: ``source`` feeds ``/stream``; uploads are refused beyond ``max_upload_mb`` and annotated up
+    """Server options: ``source`` feeds ``/stream``; streams and browser tabs detect on one frame in
+    ``detect_every``, scaled by ``detect_scale``, and track in between (live.py's fast path); uploads are refused beyond ``max_upload_mb`` and annotated up
     to ``max_upload_frames``; the newest ``keep_results`` upload results are kept under ``results_dir``."""
 
     weights: str | Path | None = None
     source: str | None = None
     smooth: int = 5
     smooth_method: str = "mean"
+    detect_every: int = 1
+    detect_scale: float = 1.0
     max_upload_mb: float = 50.0
     max_upload_frames: int = 3000
     results_dir: Path | None = None
@@ -57,7 +60,8 @@ def create_app(predictor: Predictor, config: ServeConfig | None = None) -> Flask
     app = Flask(__name__, static_folder=str(resources.files("fer_torch.serve") / "static"), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = int(config.max_upload_mb * 2**20)
     app.json.sort_keys = False  # probabilities stay in the model's class order
-    service = InferenceService(predictor, config.smooth, config.smooth_method, config.max_tabs)
+    service = InferenceService(predictor, config.smooth, config.smooth_method, config.max_tabs,
+                               detect_every=config.detect_every, detect_scale=config.detect_scale)
     if config.results_dir is None:  # a temporary folder, removed when the process exits
         results_dir = Path(tempfile.mkdtemp(prefix="fer_serve_"))
         atexit.register(shutil.rmtree, results_dir, ignore_errors=True)

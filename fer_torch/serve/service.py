@@ -16,8 +16,9 @@ class LockedStreamPredictor(StreamPredictor):
     """A :class:`StreamPredictor` whose detection and classification run under a lock shared with every other
     user of the same :class:`Predictor` (OpenCV's cascade and the model are used by one thread at a time)."""
 
-    def __init__(self, predictor: Predictor, lock: threading.Lock, smooth: int = 1, method: str = "mean") -> None:
-        super().__init__(predictor, smooth, method)
+    def __init__(self, predictor: Predictor, lock: threading.Lock, smooth: int = 1, method: str = "mean",
+                 detect_every: int = 1, detect_scale: float = 1.0) -> None:
+        super().__init__(predictor, smooth, method, detect_every=detect_every, detect_scale=detect_scale)
         self.lock = lock
 
     def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
@@ -33,8 +34,10 @@ class InferenceService:
     """The served :class:`Predictor`: single-image predictions, fresh streams, and one stream per browser tab
     (the ``max_tabs`` most recently active tabs keep their face ids and smoothing history)."""
 
-    def __init__(self, predictor: Predictor, smooth: int = 5, smooth_method: str = "mean", max_tabs: int = 64) -> None:
+    def __init__(self, predictor: Predictor, smooth: int = 5, smooth_method: str = "mean", max_tabs: int = 64,
+                 detect_every: int = 1, detect_scale: float = 1.0) -> None:
         self.predictor = predictor
+        self.detection = {"detect_every": detect_every, "detect_scale": detect_scale}
         self.smooth, self.smooth_method, self.max_tabs = smooth, smooth_method, max_tabs
         self.lock = threading.Lock()
         self.tabs: OrderedDict[str, LockedStreamPredictor] = OrderedDict()
@@ -45,9 +48,11 @@ class InferenceService:
         with self.lock:
             return self.predictor.predict_frame(frame_bgr)
 
-    def stream(self) -> LockedStreamPredictor:
-        """A new tracked, smoothed stream (an upload, an MJPEG viewer)."""
-        return LockedStreamPredictor(self.predictor, self.lock, self.smooth, self.smooth_method)
+    def stream(self, fast_detection: bool = True) -> LockedStreamPredictor:
+        """A new tracked, smoothed stream (an upload, an MJPEG viewer); ``fast_detection=False`` detects every
+        frame at full size (a photo)."""
+        detection = self.detection if fast_detection else {}
+        return LockedStreamPredictor(self.predictor, self.lock, self.smooth, self.smooth_method, **detection)
 
     def tab(self, tab_id: str) -> LockedStreamPredictor:
         """The stream of browser tab ``tab_id``, created on first use; the least recently used tab is forgotten

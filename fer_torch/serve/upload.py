@@ -45,7 +45,8 @@ def process_upload(path: Path, service: InferenceService, folder: Path, max_fram
     except BaseException:
         source.release()
         raise
-    summary = run_session(source, service.stream(), output=output, log=log, max_frames=max_frames, bars=bars)
+    # As in live.py, a photo is detected at full size; a video gets the stream's fast detection.
+    summary = run_session(source, service.stream(fast_detection=kind != "image"), output=output, log=log, max_frames=max_frames, bars=bars)
     table = pd.read_csv(folder / files["log_csv"])
     table.to_json(folder / files["log_json"], orient="records", indent=1)
     summary.save_histogram(folder / files["histogram"])
