@@ -14,7 +14,7 @@ from pytorch_lightning.callbacks import Callback
 from fer_torch.cli.train import run
 from fer_torch.data.datamodule import FERDataModule
 from fer_torch.data.dataset import FERDataset
-from fer_torch.data.device_augmentation import build_device_augmentation, to_model_input
+from fer_torch.data.device_augmentation import BatchPreparation, build_device_augmentation
 from fer_torch.data.device_batches import DeviceBatches
 from fer_torch.data.samples import Samples
 from fer_torch.data.transforms import build_transform
@@ -71,7 +71,8 @@ def _augment_both(preset: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     dataset = FERDataset(Samples(images, np.zeros(n, dtype=np.int64), ("a",)), build_transform(spec, preset))
     dataset.reseed(0)
     host = torch.stack([dataset[i][0] for i in range(n)])[:, 0].numpy()
-    device = to_model_input(torch.from_numpy(images)[:, None], spec, build_device_augmentation(preset, (24, 24)))
+    prepare = BatchPreparation(spec, build_device_augmentation(preset, (24, 24)))
+    device = prepare(torch.from_numpy(images)[:, None], train=True)
     return images[0] / 255.0, host, device[:, 0].numpy()
 
 
@@ -184,3 +185,16 @@ def test_device_loader_under_ddp_on_two_cpu_processes(fer_folder, tmp_path):
     assert torch.bincount(torch.cat([r["labels"] for r in ranks])).tolist() == [8] * 7
     for key, value in ranks[0]["state"].items():
         assert torch.equal(value, ranks[1]["state"][key]), key  # gradients all-reduced: identical replicas
+
+
+def test_train_benchmark_puts_both_loaders_side_by_side(capsys):
+    from fer_torch.cli.benchmark import main
+
+    assert main(["train", "--loader", "dataloader", "device", "--arch", "mouth_cnn", "--precision", "32", "--batch",
+                 "8", "--epochs", "2", "--images", "14", "--num-workers", "0", "--augment", "flip"]) == 0
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| mouth_cnn")]
+    assert [r[:4] for r in rows] == [["mouth_cnn", "32", "none", "dataloader"], ["mouth_cnn", "32", "none", "device"]]
+    for row in rows:
+        assert float(row[4]) > 0 and float(row[5]) > 0
+    assert rows[0][6] == "1.00" and float(rows[1][6]) > 0  # device img/s over dataloader img/s

@@ -13,7 +13,7 @@ from pytorch_lightning.utilities import rank_zero_warn
 from torch.utils.data import DataLoader
 
 from fer_torch.data.dataset import FERDataset, seed_worker
-from fer_torch.data.device_augmentation import build_device_augmentation, to_model_input
+from fer_torch.data.device_augmentation import BatchPreparation, build_device_augmentation
 from fer_torch.data.device_batches import DeviceBatches, preprocess_to_uint8
 from fer_torch.data.readers import list_class_names, load_splits, select_classes
 from fer_torch.data.samples import Samples
@@ -96,7 +96,10 @@ class FERDataModule(pl.LightningDataModule):
         build_augmentation(train_augment, self.spec.image_size)  # a bad preset/config fails here, not in a worker
         if loader not in ("dataloader", "device"):
             raise ConfigError(f"loader must be 'dataloader' or 'device', got {loader!r}")
-        self.device_augment = build_device_augmentation(train_augment, self.spec.image_size) if loader == "device" else None
+        self.batch_preparation = (
+            BatchPreparation(self.spec, build_device_augmentation(train_augment, self.spec.image_size))
+            if loader == "device" else None
+        )
         self._device_splits: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
         if not 0 <= val_fraction < 1:
             raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
@@ -199,6 +202,7 @@ class FERDataModule(pl.LightningDataModule):
         trainer = self.trainer
         device = trainer.strategy.root_device if trainer is not None else torch.device("cpu")
         key = (split, str(device))
+        self.batch_preparation.to(device)
         if key not in self._device_splits:
             samples = self.samples(split)
             images = preprocess_to_uint8(samples, self.spec).to(device)
@@ -215,7 +219,7 @@ class FERDataModule(pl.LightningDataModule):
             return batch
         images, labels = batch
         training = self.trainer is not None and self.trainer.training
-        return to_model_input(images, self.spec, self.device_augment if training else None), labels
+        return self.batch_preparation(images, train=training), labels
 
     def _batches(self, split: str, augment: str | Sequence[dict[str, Any]] | None, shuffle: bool):
         if self.hparams.loader == "device":

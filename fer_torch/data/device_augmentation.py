@@ -70,11 +70,21 @@ def build_device_augmentation(augment: AugmentSpec, size: Size) -> nn.Module | N
     return K.AugmentationSequential(*transforms) if transforms else None
 
 
-def to_model_input(images: torch.Tensor, spec: InputSpec, augment: nn.Module | None = None) -> torch.Tensor:
-    """uint8 ``(N, C, H, W)`` -> float32 in ``[0, 1]`` -> ``augment`` -> ``(x - mean) / std`` (``A.Normalize``)."""
-    x = images.float().div_(255.0)
-    if augment is not None:
-        x = augment(x)
-    mean = torch.tensor(spec.mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
-    std = torch.tensor(spec.std, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
-    return (x - mean) / std
+class BatchPreparation(nn.Module):
+    """uint8 ``(N, C, H, W)`` -> float in ``[0, 1]`` -> ``augment`` (training batches) -> ``(x - mean) / std``.
+
+    The same arithmetic as ``A.Normalize(max_pixel_value=255)``. Mean and std are buffers, moved to the training
+    device once with the module, so no batch copies constants from the host (a pageable copy waits for the GPU).
+    """
+
+    def __init__(self, spec: InputSpec, augment: nn.Module | None = None) -> None:
+        super().__init__()
+        self.augment = augment
+        self.register_buffer("mean", torch.tensor(spec.mean, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(spec.std, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
+
+    def forward(self, images: torch.Tensor, train: bool = False) -> torch.Tensor:
+        x = images.float().div_(255.0)
+        if train and self.augment is not None:
+            x = self.augment(x)
+        return (x - self.mean) / self.std

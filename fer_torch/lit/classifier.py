@@ -206,7 +206,8 @@ class FERClassifier(pl.LightningModule):
             x, target = self.mixup(x, y)
         logits = self(x)
         loss = self._loss(logits, target)
-        self.train_loss.update(loss.detach(), weight=len(y))
+        # The weight is filled on the loss's device: a Python number would be copied from the host every step.
+        self.train_loss.update(loss.detach(), weight=torch.full_like(loss.detach(), len(y)))
         self.train_acc.update(logits.detach(), y)
         return loss
 
