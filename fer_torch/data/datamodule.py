@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+import os
+from typing import Any, Literal
 
 import numpy as np
 import pytorch_lightning as pl
@@ -12,6 +13,8 @@ from pytorch_lightning.utilities import rank_zero_warn
 from torch.utils.data import DataLoader
 
 from fer_torch.data.dataset import FERDataset, seed_worker
+from fer_torch.data.device_augmentation import BatchPreparation, build_device_augmentation
+from fer_torch.data.device_batches import DeviceBatches, preprocess_to_uint8
 from fer_torch.data.readers import list_class_names, load_splits, select_classes
 from fer_torch.data.samples import Samples
 from fer_torch.data.transforms import build_augmentation, build_transform
@@ -47,6 +50,10 @@ class FERDataModule(pl.LightningDataModule):
         val_split: what validates: ``val`` (default), ``test`` (Kaggle folder release's ``test/``, seed 004)
             or ``val+test`` (PublicTest + PrivateTest, seed 001); see :mod:`fer_torch.data.val_splits`.
         split_test_by_prefix, strict, cache_dir, use_cache: passed to :func:`load_splits`.
+        loader: ``dataloader`` (albumentations per image in DataLoader workers) or ``device``: every split
+            preprocessed once into a uint8 tensor on the training device, batches sliced there, the preset
+            ``train_augment`` applied per batch with kornia and normalization on the device
+            (:mod:`fer_torch.data.device_batches`); ``num_workers``/``pin_memory`` are then unused.
     """
 
     def __init__(
@@ -74,6 +81,7 @@ class FERDataModule(pl.LightningDataModule):
         cache_dir: str | None = None,
         use_cache: bool = True,
         rgb: bool = False,
+        loader: Literal["dataloader", "device"] = "dataloader",
     ):
         super().__init__()
         self.save_hyperparameters()
@@ -90,6 +98,13 @@ class FERDataModule(pl.LightningDataModule):
             region=region,
         )
         build_augmentation(train_augment, self.spec.image_size)  # a bad preset/config fails here, not in a worker
+        if loader not in ("dataloader", "device"):
+            raise ConfigError(f"loader must be 'dataloader' or 'device', got {loader!r}")
+        self.batch_preparation = (
+            BatchPreparation(self.spec, build_device_augmentation(train_augment, self.spec.image_size))
+            if loader == "device" else None
+        )
+        self._device_splits: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
         if not 0 <= val_fraction < 1:
             raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
         check_val_split(val_split)
@@ -187,24 +202,54 @@ class FERDataModule(pl.LightningDataModule):
             worker_init_fn=seed_worker,
         )
 
+    # -- the device-resident path -----------------------------------------------------------------------------
+    def device_batches(self, split: str, shuffle: bool) -> DeviceBatches:
+        """Batches of ``split`` as uint8 tensors on the training device (this rank's shard under DDP)."""
+        trainer = self.trainer
+        device = trainer.strategy.root_device if trainer is not None else torch.device("cpu")
+        key = (split, str(device))
+        self.batch_preparation.to(device)
+        if key not in self._device_splits:
+            samples = self.samples(split)
+            images = preprocess_to_uint8(samples, self.spec).to(device)
+            self._device_splits[key] = images, torch.from_numpy(samples.labels).to(device)
+        images, labels = self._device_splits[key]
+        return DeviceBatches(images, labels, self.hparams.batch_size, shuffle=shuffle,
+                             seed=int(os.environ.get("PL_GLOBAL_SEED", 0)),
+                             num_replicas=trainer.world_size if trainer is not None else 1,
+                             rank=trainer.global_rank if trainer is not None else 0)
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """Device path: uint8 batch -> float, training augmentation (fit's training loop only), normalization."""
+        if self.hparams.loader != "device":
+            return batch
+        images, labels = batch
+        training = self.trainer is not None and self.trainer.training
+        return self.batch_preparation(images, train=training), labels
+
+    def _batches(self, split: str, augment: str | Sequence[dict[str, Any]] | None, shuffle: bool):
+        if self.hparams.loader == "device":
+            return self.device_batches(split, shuffle)
+        return self._loader(self.dataset(split, augment), shuffle)
+
     def _eval_split(self, preferred: str) -> str:
         if preferred in self.split_names:
             return preferred
         rank_zero_warn(f"{self.root} has no {preferred!r} split; using 'val'")
         return "val"
 
-    def train_dataloader(self) -> DataLoader:
+    def train_dataloader(self) -> DataLoader | DeviceBatches:
         """Shuffled training batches with ``train_augment``."""
-        return self._loader(self.dataset("train", self.hparams.train_augment), shuffle=True)
+        return self._batches("train", self.hparams.train_augment, shuffle=True)
 
-    def val_dataloader(self) -> DataLoader:
+    def val_dataloader(self) -> DataLoader | DeviceBatches:
         """Validation batches, eval pipeline, fixed order."""
-        return self._loader(self.dataset("val"), shuffle=False)
+        return self._batches("val", None, shuffle=False)
 
-    def test_dataloader(self) -> DataLoader:
+    def test_dataloader(self) -> DataLoader | DeviceBatches:
         """Test batches (the ``val`` split when the source has no ``test``)."""
-        return self._loader(self.dataset(self._eval_split("test")), shuffle=False)
+        return self._batches(self._eval_split("test"), None, shuffle=False)
 
-    def predict_dataloader(self) -> DataLoader:
+    def predict_dataloader(self) -> DataLoader | DeviceBatches:
         """Prediction batches over ``test`` (else ``val``); unlabeled images carry label -1."""
-        return self._loader(self.dataset(self._eval_split("test")), shuffle=False)
+        return self._batches(self._eval_split("test"), None, shuffle=False)

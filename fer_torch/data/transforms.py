@@ -136,17 +136,24 @@ def build_augmentation(augment: AugmentSpec, size: Size) -> list[A.BasicTransfor
     raise ConfigError(f"augment must be a preset name or a list of dicts, got {type(augment).__name__}")
 
 
+def deterministic_steps(spec: InputSpec) -> list[A.BasicTransform]:
+    """What every pipeline of ``spec`` runs before augmentation: filters at native resolution, then resize."""
+    height, width = spec.image_size
+    return [
+        *build_filters(spec.preprocessing),
+        A.Resize(height, width, interpolation=cv2.INTER_LINEAR, area_for_downscale="image"),
+    ]
+
+
 def build_transform(spec: InputSpec, augment: AugmentSpec = None) -> A.Compose:
     """The pipeline for ``spec``: ``t(image=uint8 HxW or HxWx3 RGB)["image"]`` -> float32 tensor ``(C, H, W)``.
 
     ``augment`` (preset name or list of dicts) adds training augmentation; ``None`` is the eval path.
     """
-    height, width = spec.image_size
     return A.Compose(
         [
-            *build_filters(spec.preprocessing),
-            A.Resize(height, width, interpolation=cv2.INTER_LINEAR, area_for_downscale="image"),
-            *build_augmentation(augment, (height, width)),
+            *deterministic_steps(spec),
+            *build_augmentation(augment, spec.image_size),
             ToChannels(spec.channels),
             A.Normalize(mean=spec.mean, std=spec.std, max_pixel_value=255.0),
             ToTensorV2(),

@@ -46,6 +46,13 @@ class FERClassifier(pl.LightningModule):
             None keeps PyTorch's relative threshold (1e-4 of the best value).
         mixup_alpha: MixUp Beta(alpha, alpha) on training batches; 0 turns it off.
         channels_last: run the model in channels-last memory format (faster convolutions on CPU/GPU).
+        cutmix_alpha: CutMix Beta(alpha, alpha); with ``mixup_alpha`` too, each batch gets one of the two.
+        compile_mode: ``None`` (eager) or a ``torch.compile`` mode (``default``, ``reduce-overhead``,
+            ``max-autotune-no-cudagraphs`` ...) applied to the model in place at setup (checkpoint keys unchanged).
+        fused_optimizer: ``True`` for the fused (single-kernel) optimizer step, ``False`` for foreach,
+            ``None`` for torch's default.
+        float32_matmul_precision: ``highest``/``high``/``medium`` for ``torch.set_float32_matmul_precision``
+            (``high`` lets float32 matmuls use TF32 on Ampere+ GPUs); ``None`` leaves it.
     """
 
     def __init__(
@@ -77,6 +84,10 @@ class FERClassifier(pl.LightningModule):
         time_decay: float = 0.0,
         mixup_alpha: float = 0.0,
         channels_last: bool = False,
+        cutmix_alpha: float = 0.0,
+        compile_mode: str | None = None,
+        fused_optimizer: bool | None = None,
+        float32_matmul_precision: Literal["highest", "high", "medium"] | None = None,
     ) -> None:
         super().__init__()
         from fer_torch.models import create_model  # deferred: the registry imports timm/torchvision
@@ -102,9 +113,10 @@ class FERClassifier(pl.LightningModule):
             torch.tensor(class_weights, dtype=torch.float32) if isinstance(class_weights, list) else None,
             persistent=False,
         )
-        self.mixup = v2.MixUp(alpha=mixup_alpha, num_classes=num_classes) if mixup_alpha > 0 else None
-        self.train_loss = MeanMetric()
-        self.train_acc = classification_metrics(num_classes, "train/")["acc"]
+        self.mixup = _batch_mixing(mixup_alpha, cutmix_alpha, num_classes)
+        # No argument checks or NaN scans per training step: each would wait for the GPU (a host sync).
+        self.train_loss = MeanMetric(nan_strategy="disable")
+        self.train_acc = classification_metrics(num_classes, "train/", validate_args=False)["acc"]
         self.val_metrics = classification_metrics(num_classes, "val/")
         self.test_metrics = classification_metrics(num_classes, "test/")
 
@@ -158,6 +170,11 @@ class FERClassifier(pl.LightningModule):
             self.class_weight = torch.as_tensor(weights, dtype=torch.float32, device=self.device)
         if self.hparams.channels_last:
             self.model.to(memory_format=torch.channels_last)
+        if self.hparams.float32_matmul_precision:
+            torch.set_float32_matmul_precision(self.hparams.float32_matmul_precision)
+        if self.hparams.compile_mode and not getattr(self, "_compiled", False):
+            self.model.compile(mode=self.hparams.compile_mode)
+            self._compiled = True
 
     def _loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         # `target` is class indices, or MixUp's soft labels; cross_entropy takes both.
@@ -197,7 +214,8 @@ class FERClassifier(pl.LightningModule):
             x, target = self.mixup(x, y)
         logits = self(x)
         loss = self._loss(logits, target)
-        self.train_loss.update(loss.detach(), weight=len(y))
+        # The weight is filled on the loss's device: a Python number would be copied from the host every step.
+        self.train_loss.update(loss.detach(), weight=torch.full_like(loss.detach(), len(y)))
         self.train_acc.update(logits.detach(), y)
         return loss
 
@@ -237,13 +255,14 @@ class FERClassifier(pl.LightningModule):
     def configure_optimizers(self) -> dict[str, Any] | tuple[list, list]:
         hp = self.hparams
         groups = [g for g in self.param_groups() if g["params"]]
+        fused = {"fused": hp.fused_optimizer} if hp.get("fused_optimizer") is not None else {}
         if hp.optimizer == "sgd":
             optimizer = torch.optim.SGD(
-                groups, lr=hp.lr, momentum=hp.momentum, nesterov=hp.nesterov, weight_decay=hp.weight_decay
+                groups, lr=hp.lr, momentum=hp.momentum, nesterov=hp.nesterov, weight_decay=hp.weight_decay, **fused
             )
         elif hp.optimizer in ("adam", "adamw"):
             cls = torch.optim.Adam if hp.optimizer == "adam" else torch.optim.AdamW
-            optimizer = cls(groups, lr=hp.lr, betas=tuple(hp.betas), weight_decay=hp.weight_decay)
+            optimizer = cls(groups, lr=hp.lr, betas=tuple(hp.betas), weight_decay=hp.weight_decay, **fused)
         else:
             raise ConfigError(f"unknown optimizer {hp.optimizer!r}; choose adam, adamw or sgd")
         schedulers = [self._lr_scheduler(optimizer)] if hp.scheduler != "none" else []
@@ -290,6 +309,15 @@ class _TimeDecayStep:
 
     def __call__(self, step: int) -> float:
         return (1.0 + self.decay * (step - 1)) / (1.0 + self.decay * step)
+
+
+def _batch_mixing(mixup_alpha: float, cutmix_alpha: float, num_classes: int) -> nn.Module | None:
+    """MixUp, CutMix, a per-batch choice of the two, or None; torchvision's v2 batch transforms (any device)."""
+    mixers = [cls(alpha=alpha, num_classes=num_classes)
+              for cls, alpha in ((v2.MixUp, mixup_alpha), (v2.CutMix, cutmix_alpha)) if alpha > 0]
+    if not mixers:
+        return None
+    return mixers[0] if len(mixers) == 1 else v2.RandomChoice(mixers)
 
 
 def _sized_kwargs(arch: str, model_kwargs: dict[str, Any] | None, input_spec: dict[str, Any] | None) -> dict:

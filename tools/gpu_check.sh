@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# GPU check for issue 10 (device-resident data path, fast step) on one NVIDIA H100/H200 through the device tool.
+#
+# RUNBOOK (15 device minutes in all; the machine stays warm only ~30 s after a call, so make the calls back to back)
+# Here, once, in the repository root (both folders are in .gitignore):
+#   python ../shared/tools/device_data.py pack --data ../shared/data/fer2013 --out .devdata --part-mb 28
+#       -> .devdata/part1 (28 MB), part2 (28 MB), part3 (3.7 MB)
+#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#       --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+#       --platform any -d .whl albumentations==2.0.8 albucore==0.0.24 pydantic==2.13.4 pydantic_core==2.46.4 \
+#       annotated-types==0.7.0 typing-inspection==0.4.2 simsimd==6.5.16 stringzilla==5.3.2 kornia==0.9.0 \
+#       kornia_rs==0.2.0 jsonargparse==4.53.0 docstring_parser==0.18.0 typeshed_client==2.15.0
+# The tracked tree is ~35 MB and a call carries at most 64 MiB, so each data part travels in its own call
+# (if the tree grows past ~38 MB, pack with --part-mb 20 and add a call per extra part):
+#   1. run(command="bash tools/gpu_check.sh unpack .devdata/part1", carry=[".devdata/part1"], timeout_s=120)
+#   2. run(command="bash tools/gpu_check.sh unpack .devdata/part2", carry=[".devdata/part2"], timeout_s=120)
+#   3. run(command="bash tools/gpu_check.sh unpack .devdata/part3 && bash tools/gpu_check.sh measure",
+#          carry=[".devdata/part3", ".whl"], timeout_s=600)          # ~8 min; results under $OUT
+#   4. give_back()
+# If call 3 runs out of time, the warm machine keeps /tmp/fer2013 and /tmp/site: rerun only the missing step
+# ("bash tools/gpu_check.sh recipe" or "... loaders") at once, carrying ".whl".
+# Copy the tables from $OUT/gpu_check.md into docs/benchmarks.md and the README with the device named.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=/tmp/fer2013
+OUT=${OUT:-/tmp/gpu_check_out}
+mkdir -p "$OUT"
+export PYTHONPATH="$PWD:/tmp/site" PYTHONUNBUFFERED=1
+
+install_wheels() {  # albumentations, kornia, jsonargparse ... are not in the device image
+    if [ -d .whl ] && [ ! -f /tmp/site/.done ]; then
+        python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+        touch /tmp/site/.done
+    fi
+}
+
+report() { tee -a "$OUT/gpu_check.md"; }
+
+loaders() {  # both data paths, three architectures, eager; steady img/s and first-epoch seconds
+    python3 tools/benchmark.py train --device gpu --loader dataloader device --data "$DATA" \
+        --arch bn_cnn five_layer_cnn resnet_fer --precision bf16-mixed --batch 128 --epochs 3 --num-workers 12 | report
+    # the large-batch point of the scaling rule (docs/benchmarks.md)
+    python3 tools/benchmark.py train --device gpu --loader device --data "$DATA" --arch resnet_fer \
+        --precision bf16-mixed --batch 512 --epochs 3 | report
+}
+
+compiled() {  # torch.compile on/off on the device path (the mode for configs is chosen from this table)
+    python3 tools/benchmark.py train --device gpu --loader device --data "$DATA" --arch resnet_fer bn_cnn \
+        --precision bf16-mixed --batch 512 --epochs 3 --compile-mode none default max-autotune-no-cudagraphs | report
+}
+
+recipe() {  # the default recipe end to end, 40 epochs, wall time and final/best val accuracy
+    for extra in "--data.batch_size 128" "--data.batch_size 512 --model.lr 6.0e-3" \
+                 "--data.batch_size 512 --model.lr 6.0e-3 --model.compile_mode default"; do
+        start=$(date +%s.%N)
+        # shellcheck disable=SC2086
+        python3 tools/train.py --config configs/fer2013_resnet_fer.yaml --config configs/trainer/gpu.yaml \
+            --data.root "$DATA" --trainer.default_root_dir /tmp/gpu_runs --trainer.enable_progress_bar false \
+            $extra > "$OUT/recipe.log" 2>&1 || { tail -20 "$OUT/recipe.log"; return 1; }
+        wall=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
+        metrics=$(ls -t /tmp/gpu_runs/fer2013_resnet_fer/version_*/metrics.csv | head -1)
+        python3 - "$metrics" "$wall" "$extra" <<'PY' | report
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r.get("val/acc")]
+accs = [float(r["val/acc"]) for r in rows]
+print(f"| 40-epoch fer2013_resnet_fer + trainer/gpu.yaml {sys.argv[3]} | {sys.argv[2]} s wall | "
+      f"final val {100 * accs[-1]:.2f} % | best val {100 * max(accs):.2f} % | {len(accs)} epochs |")
+PY
+    done
+}
+
+case "${1:-measure}" in
+    unpack)
+        python3 "$2/device_data.py" unpack --part "$2" --out "$DATA" ;;
+    loaders|compiled|recipe)
+        install_wheels; "$1" ;;
+    measure)
+        install_wheels
+        { nvidia-smi -L; python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"; } | report
+        echo "images: $(find "$DATA" -name '*.jpg' | wc -l)" | report
+        loaders; compiled; recipe ;;
+    *)
+        echo "usage: $0 {unpack PART|loaders|compiled|recipe|measure}" >&2; exit 2 ;;
+esac
