@@ -21,7 +21,7 @@ def test_train_suite_times_both_paths_in_both_precisions(capsys):
     assert [(r[0], r[1]) for r in rows] == [("mouth_cnn", "32"), ("mouth_cnn", "bf16-mixed")]
     for row in rows:
         lit, bare, ratio = map(float, row[2:])
-        assert lit > 0 and bare > 0 and ratio == pytest.approx(lit / bare, abs=0.01)
+        assert lit > 0 and bare > 0 and ratio == pytest.approx(lit / bare, rel=0.05, abs=0.01)  # cells are rounded
 
 
 def test_infer_suite_reports_fp32_bf16_and_onnxruntime(capsys):

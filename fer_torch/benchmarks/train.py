@@ -199,7 +199,7 @@ def run_loaders(args: argparse.Namespace) -> str:
                 for loader, (first, steady) in medians.items():
                     base = medians.get("dataloader", (0.0, 0.0))[1]
                     ratio = f"{steady / base:.2f}" if base else "-"
-                    lines.append(f"| {arch} | {precision} | {mode} | {loader} | {first:.1f} | {steady:.0f} | {ratio} |")
+                    lines.append(f"| {arch} | {precision} | {mode} | {loader} | {first:.2f} | {steady:.0f} | {ratio} |")
     return "\n".join(lines) + "\n"
 
 
