@@ -1,5 +1,6 @@
 """Lightning callbacks of fer-torch."""
 
+from fer_torch.callbacks.distillation import KnowledgeDistillation
 from fer_torch.callbacks.finetuning import TwoPhaseFinetuning
 
-__all__ = ["TwoPhaseFinetuning"]
+__all__ = ["KnowledgeDistillation", "TwoPhaseFinetuning"]
