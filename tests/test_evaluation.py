@@ -15,8 +15,9 @@ from fer_torch.evaluation.ensemble import align_columns, combine_probabilities, 
 from fer_torch.evaluation.metrics import compute_metrics
 from fer_torch.evaluation.plots import find_metrics_csv, plot_confusion_matrix, plot_training_curves
 from fer_torch.evaluation.report import markdown_report, write_metrics_json, write_predictions_csv
+from fer_torch.data.transforms import ten_crop_size as crop_size
 from fer_torch.evaluation.sequence import sequence_accuracy, sequence_metrics, window_predictions
-from fer_torch.evaluation.tta import augmented_views, crop_size, with_tta
+from fer_torch.evaluation.tta import augmented_views, with_tta
 
 CLASSES = ("happy", "sad", "neutral")
 # Fixed predictions and their hand-counted confusion matrix (rows true, columns predicted).

@@ -1,6 +1,7 @@
 """Lightning callbacks of fer-torch."""
 
+from fer_torch.callbacks.distillation import KnowledgeDistillation
 from fer_torch.callbacks.early_stopping import BestWeightsEarlyStopping
 from fer_torch.callbacks.finetuning import TwoPhaseFinetuning
 
-__all__ = ["BestWeightsEarlyStopping", "TwoPhaseFinetuning"]
+__all__ = ["BestWeightsEarlyStopping", "KnowledgeDistillation", "TwoPhaseFinetuning"]

@@ -14,7 +14,7 @@ import kornia.augmentation as K
 import torch
 from torch import nn
 
-from fer_torch.data.transforms import AUGMENTATION_PRESETS, AugmentSpec, Size
+from fer_torch.data.transforms import AUGMENTATION_PRESETS, TEN_CROP_FRACTION, AugmentSpec, Size
 from fer_torch.errors import ConfigError
 from fer_torch.spec import InputSpec
 
@@ -47,8 +47,20 @@ def _crop_flip(size: Size) -> list[nn.Module]:
     return [K.RandomCrop(size, padding=4, fill=0.0, padding_mode="constant"), *_flip(size)]
 
 
+def _random_crop(size: Size) -> list[nn.Module]:
+    area = TEN_CROP_FRACTION**2  # a square 40x40 window of a 48x48 face, scaled back to 48x48
+    return [
+        K.RandomResizedCrop(size, scale=(area, area), ratio=(1.0, 1.0), p=1.0),
+        *_flip(size),
+        K.RandomAffine(degrees=10, translate=(0.2, 0.2), scale=(0.8, 1.2), padding_mode="reflection", p=0.5),
+        # CoarseDropout's one hole of 10-40 % of each side: 1-16 % of the area here.
+        K.RandomErasing(scale=(0.01, 0.16), ratio=(0.25, 4.0), value=0.0, p=0.5),
+    ]
+
+
 DEVICE_AUGMENTATION_PRESETS: dict[str, Callable[[Size], list[nn.Module]]] = dict(
-    none=lambda size: [], flip=_flip, standard=_standard, strong=_strong, crop_flip=_crop_flip
+    none=lambda size: [], flip=_flip, standard=_standard, strong=_strong, crop_flip=_crop_flip,
+    random_crop=_random_crop,
 )
 """Preset name -> factory of kornia augmentations; the same names as ``AUGMENTATION_PRESETS``."""
 

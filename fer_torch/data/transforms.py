@@ -87,12 +87,40 @@ def _crop_flip(size: Size) -> list[A.BasicTransform]:
     ]
 
 
+TEN_CROP_FRACTION = 40 / 48
+"""Side of a ten-crop view over the input side: 40x40 crops of 48x48 faces (Khaireddin & Chen 2021)."""
+
+
+def ten_crop_size(height: int, width: int) -> Size:
+    """Crop size of ``TEN_CROP_FRACTION`` of ``height x width`` (40x40 for 48x48)."""
+    return max(1, round(height * TEN_CROP_FRACTION)), max(1, round(width * TEN_CROP_FRACTION))
+
+
+def _random_crop(size: Size) -> list[A.BasicTransform]:
+    # Khaireddin & Chen's recipe: random 40/48 crops (scaled back to the input size, which is what
+    # `--tta tencrop` averages over at test time), mirror, rescale/shift/rotate, random erasing.
+    return [
+        A.RandomCrop(*ten_crop_size(*size)),
+        A.Resize(*size, interpolation=cv2.INTER_LINEAR),
+        *_flip(size),
+        A.Affine(
+            scale=(0.8, 1.2),
+            translate_percent=(-0.2, 0.2),
+            rotate=(-10, 10),
+            border_mode=cv2.BORDER_REFLECT_101,
+            p=0.5,
+        ),
+        A.CoarseDropout(num_holes_range=(1, 1), hole_height_range=(0.1, 0.4), hole_width_range=(0.1, 0.4), p=0.5),
+    ]
+
+
 AUGMENTATION_PRESETS: dict[str, Callable[[Size], list[A.BasicTransform]]] = {
     "none": lambda size: [],
     "flip": _flip,
     "standard": _standard,
     "strong": _strong,
     "crop_flip": _crop_flip,
+    "random_crop": _random_crop,
 }
 """Preset name -> factory of training transforms given the output size ``(height, width)``."""
 

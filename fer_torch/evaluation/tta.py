@@ -2,7 +2,8 @@
 
 ``flip`` averages the softmax of the batch and of its horizontal mirror; ``tencrop`` averages the
 ten crops of :func:`torchvision.transforms.v2.functional.ten_crop` (corners, center and their
-mirrors), each ``CROP_FRACTION`` of the input side (40x40 from 48x48) resized back to the input size.
+mirrors), each ``TEN_CROP_FRACTION`` of the input side (40x40 from 48x48) resized back to the input size:
+the views the ``random_crop`` training preset draws.
 """
 
 from __future__ import annotations
@@ -12,17 +13,11 @@ from collections.abc import Callable
 import torch
 import torchvision.transforms.v2.functional as TF
 
+from fer_torch.choices import TTA_MODES  # noqa: F401  (listed by tools without torch)
+from fer_torch.data.transforms import ten_crop_size
 from fer_torch.errors import ConfigError
 
-from fer_torch.choices import TTA_MODES  # noqa: E402  (listed by tools without torch)
-CROP_FRACTION = 40 / 48
-
 Forward = Callable[[torch.Tensor], torch.Tensor]
-
-
-def crop_size(height: int, width: int, fraction: float = CROP_FRACTION) -> tuple[int, int]:
-    """Ten-crop size for an input of ``height x width`` (40x40 for 48x48, proportional otherwise)."""
-    return max(1, round(height * fraction)), max(1, round(width * fraction))
 
 
 def augmented_views(batch: torch.Tensor, mode: str) -> list[torch.Tensor]:
@@ -33,7 +28,7 @@ def augmented_views(batch: torch.Tensor, mode: str) -> list[torch.Tensor]:
         return [batch, TF.horizontal_flip(batch)]
     if mode == "tencrop":
         size = list(batch.shape[-2:])
-        crops = TF.ten_crop(batch, list(crop_size(*size)))
+        crops = TF.ten_crop(batch, list(ten_crop_size(*size)))
         return [TF.resize(c, size, antialias=True) for c in crops]
     raise ConfigError(f"unknown TTA mode {mode!r}; choose from {', '.join(TTA_MODES)}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -119,6 +120,8 @@ class FERClassifier(pl.LightningModule):
         self.train_acc = classification_metrics(num_classes, "train/", validate_args=False)["acc"]
         self.val_metrics = classification_metrics(num_classes, "val/")
         self.test_metrics = classification_metrics(num_classes, "test/")
+        # Set for the length of fit by fer_torch.callbacks.KnowledgeDistillation: (logits, x, loss) -> loss.
+        self.distillation: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None
 
     # -- what inference needs -------------------------------------------------------------------------------
     @property
@@ -214,6 +217,8 @@ class FERClassifier(pl.LightningModule):
             x, target = self.mixup(x, y)
         logits = self(x)
         loss = self._loss(logits, target)
+        if self.distillation is not None:
+            loss = self.distillation(logits, x, loss)
         # The weight is filled on the loss's device: a Python number would be copied from the host every step.
         self.train_loss.update(loss.detach(), weight=torch.full_like(loss.detach(), len(y)))
         self.train_acc.update(logits.detach(), y)

@@ -8,6 +8,6 @@ from fer_torch.models.base import FERNet
 from fer_torch.models.registry import create_model, list_models, model_defaults, register_model
 
 # Architecture modules register themselves on import.
-from fer_torch.models import facenet, small_cnns, timm_backbones, vgg  # noqa: E402,F401  isort: skip
+from fer_torch.models import facenet, small_cnns, sota_nets, timm_backbones, vgg  # noqa: E402,F401  isort: skip
 
 __all__ = ["FERNet", "create_model", "list_models", "model_defaults", "register_model"]

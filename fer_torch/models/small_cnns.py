@@ -49,7 +49,7 @@ def _add_conv(
     return out_ch
 
 
-def _flat_features(backbone: nn.Module, in_chans: int, image_size: Sequence[int]) -> int:
+def flat_features(backbone: nn.Module, in_chans: int, image_size: Sequence[int]) -> int:
     """Length of the flattened backbone output for one image of ``image_size`` (Keras' Flatten size)."""
     backbone.eval()  # a probe must not touch BatchNorm running statistics
     try:
@@ -68,7 +68,7 @@ def _cnn(
     convs: OrderedDict[str, nn.Module], in_chans: int, image_size: Sequence[int], num_classes: int, **head: object
 ) -> FERNet:
     backbone = nn.Sequential(convs)
-    return FERNet(backbone, MLPHead(_flat_features(backbone, in_chans, image_size), num_classes, **head))
+    return FERNet(backbone, MLPHead(flat_features(backbone, in_chans, image_size), num_classes, **head))
 
 
 @register_model("mouth_cnn", image_size=(43, 72), mean=(0.0,), std=(1.0,))
