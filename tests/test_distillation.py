@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import pytorch_lightning as pl
 import torch
@@ -97,3 +99,17 @@ def test_bad_settings_and_mismatched_classes_are_one_line_errors(teacher_ckpt):
     data = TensorDataset(torch.randn(8, 1, 48, 48), torch.arange(8) % 5)
     with pytest.raises(ConfigError, match="teacher .* predicts"):
         trainer.fit(student, DataLoader(data, batch_size=8))
+
+
+def test_the_training_cli_distills_from_the_shipped_default(fer_folder, tmp_path):
+    from fer_torch.cli.train import run
+    from fer_torch.inference.classifier import DEFAULT_WEIGHTS
+
+    config = Path(__file__).resolve().parents[1] / "configs" / "fer2013_resnet_fer.yaml"
+    cli = run(["--config", str(config), "--data.root", str(fer_folder),
+               "--trainer.fast_dev_run", "true", "--data.batch_size", "4", "--data.num_workers", "0",
+               "--trainer.default_root_dir", str(tmp_path), "--trainer.enable_progress_bar", "false",
+               "--trainer.callbacks+=fer_torch.callbacks.KnowledgeDistillation",
+               f"--trainer.callbacks.teachers={DEFAULT_WEIGHTS}"])
+    distill = next(c for c in cli.trainer.callbacks if isinstance(c, KnowledgeDistillation))
+    assert cli.trainer.global_step == 1 and len(distill.teacher.members) == 1

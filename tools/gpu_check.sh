@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# GPU check for issue 10 (device-resident data path, fast step) on one NVIDIA H100/H200 through the device tool.
+# GPU runs on one NVIDIA H100/H200 through the device tool: issue 10's check (device-resident data path, fast
+# step: `measure`), and the long recipes that need a GPU: issue 11's state-of-the-art configs (`sota`) and
+# issue 17's from-scratch seed recipes (`seeds`). Each stage fits one 10-minute call on a warm machine.
 #
 # RUNBOOK (15 device minutes in all; the machine stays warm only ~30 s after a call, so make the calls back to back)
 # Here, once, in the repository root (both folders are in .gitignore):
-#   python ../shared/tools/device_data.py pack --data ../shared/data/fer2013 --out .devdata --part-mb 28
-#       -> .devdata/part1 (28 MB), part2 (28 MB), part3 (3.7 MB)
+#   python ../shared/tools/device_data.py pack --data ../shared/data/fer2013 --out .devdata --part-mb 40
+#       -> .devdata/part1 (40 MB), part2 (20 MB)
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #       --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
 #       --platform any -d .whl albumentations==2.0.8 albucore==0.0.24 pydantic==2.13.4 pydantic_core==2.46.4 \
 #       annotated-types==0.7.0 typing-inspection==0.4.2 simsimd==6.5.16 stringzilla==5.3.2 kornia==0.9.0 \
 #       kornia_rs==0.2.0 jsonargparse==4.53.0 docstring_parser==0.18.0 typeshed_client==2.15.0
-# The tracked tree is ~35 MB and a call carries at most 64 MiB, so each data part travels in its own call
-# (if the tree grows past ~38 MB, pack with --part-mb 20 and add a call per extra part):
+# The tracked tree is ~13 MB (slim safetensors default) and a call carries at most 64 MiB, so the two data
+# parts travel in two calls (if the tree grows past ~20 MB, pack with --part-mb 28 and add a call per part):
 #   1. run(command="bash tools/gpu_check.sh unpack .devdata/part1", carry=[".devdata/part1"], timeout_s=120)
-#   2. run(command="bash tools/gpu_check.sh unpack .devdata/part2", carry=[".devdata/part2"], timeout_s=120)
-#   3. run(command="bash tools/gpu_check.sh unpack .devdata/part3 && bash tools/gpu_check.sh measure",
-#          carry=[".devdata/part3", ".whl"], timeout_s=600)          # ~8 min; results under $OUT
-#   4. give_back()
+#   2. run(command="bash tools/gpu_check.sh unpack .devdata/part2 && bash tools/gpu_check.sh measure",
+#          carry=[".devdata/part2", ".whl"], timeout_s=600)          # ~8 min; results under $OUT
+#      (or `... && bash tools/gpu_check.sh sota` / `seeds` in a session that works on issue 11 / 17)
+#   3. give_back()
 # If call 3 runs out of time, the warm machine keeps /tmp/fer2013 and /tmp/site: rerun only the missing step
 # ("bash tools/gpu_check.sh recipe" or "... loaders") at once, carrying ".whl".
 # Copy the tables from $OUT/gpu_check.md into docs/benchmarks.md and the README with the device named.
@@ -69,10 +71,40 @@ PY
     done
 }
 
+train_and_score() {  # CONFIG [overrides...]: train on the device path, then evaluate the best checkpoint on val
+    local config=$1; shift
+    local name; name=$(basename "$config" .yaml)
+    start=$(date +%s.%N)
+    python3 tools/train.py --config "$config" --config configs/trainer/gpu.yaml --data.root "$DATA" \
+        --trainer.default_root_dir /tmp/gpu_runs --trainer.enable_progress_bar false "$@" > "$OUT/$name.log" 2>&1 \
+        || { tail -20 "$OUT/$name.log"; return 1; }
+    wall=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
+    best=$(ls -t /tmp/gpu_runs/"$name"/version_*/checkpoints/epoch*.ckpt | head -1)
+    for tta in none flip tencrop; do
+        python3 tools/evaluate.py --checkpoint "$best" --data "$DATA" --split val --tta "$tta" \
+            --output "$OUT/$name-$tta" --device cuda > "$OUT/$name-$tta.log" 2>&1
+        echo "| $name $* | $wall s wall | TTA $tta | $(grep -m1 '^accuracy' "$OUT/$name-$tta.log") |" | report
+    done
+    # the slim release file (no optimizer state) travels back; the Lightning checkpoint stays there
+    python3 tools/export.py --checkpoint "$best" --format weights --output "$OUT/$name.safetensors" | report
+}
+
+sota() {  # issue 11: the state-of-the-art recipes, checkpoint selected on val only
+    train_and_score configs/fer2013_resnet18_fer_sota.yaml
+    train_and_score configs/fer2013_vgg_fer_sota.yaml
+}
+
+seeds() {  # issue 17: the from-scratch seed recipes to their own epochs (docs/reproduction.md)
+    for config in seed001_plain_cnn seed002_bn_cnn seed004_bn_cnn seed003_five_layer_cnn seed002_model_a \
+                  seed002_model_b; do
+        train_and_score "configs/$config.yaml"
+    done
+}
+
 case "${1:-measure}" in
     unpack)
         python3 "$2/device_data.py" unpack --part "$2" --out "$DATA" ;;
-    loaders|compiled|recipe)
+    loaders|compiled|recipe|sota|seeds)
         install_wheels; "$1" ;;
     measure)
         install_wheels
@@ -80,5 +112,5 @@ case "${1:-measure}" in
         echo "images: $(find "$DATA" -name '*.jpg' | wc -l)" | report
         loaders; compiled; recipe ;;
     *)
-        echo "usage: $0 {unpack PART|loaders|compiled|recipe|measure}" >&2; exit 2 ;;
+        echo "usage: $0 {unpack PART|loaders|compiled|recipe|measure|sota|seeds}" >&2; exit 2 ;;
 esac
