@@ -55,16 +55,21 @@ def _flip(size: Size) -> list[A.BasicTransform]:
     return [A.HorizontalFlip(p=0.5)]
 
 
+def _affine(scale: float, shift: float, degrees: float) -> A.Affine:
+    """Half the time: rescale by 1 +- ``scale``, shift by +- ``shift`` of the side, rotate by +- ``degrees``."""
+    return A.Affine(
+        scale=(1 - scale, 1 + scale),
+        translate_percent=(-shift, shift),
+        rotate=(-degrees, degrees),
+        border_mode=cv2.BORDER_REFLECT_101,
+        p=0.5,
+    )
+
+
 def _standard(size: Size) -> list[A.BasicTransform]:
     return [
         *_flip(size),
-        A.Affine(
-            scale=(0.9, 1.1),
-            translate_percent=(-0.1, 0.1),
-            rotate=(-15, 15),
-            border_mode=cv2.BORDER_REFLECT_101,
-            p=0.5,
-        ),
+        _affine(scale=0.1, shift=0.1, degrees=15),
         A.RandomBrightnessContrast(brightness_limit=0.2, contrast_limit=0.2, p=0.5),
     ]
 
@@ -103,13 +108,7 @@ def _random_crop(size: Size) -> list[A.BasicTransform]:
         A.RandomCrop(*ten_crop_size(*size)),
         A.Resize(*size, interpolation=cv2.INTER_LINEAR),
         *_flip(size),
-        A.Affine(
-            scale=(0.8, 1.2),
-            translate_percent=(-0.2, 0.2),
-            rotate=(-10, 10),
-            border_mode=cv2.BORDER_REFLECT_101,
-            p=0.5,
-        ),
+        _affine(scale=0.2, shift=0.2, degrees=10),
         A.CoarseDropout(num_holes_range=(1, 1), hole_height_range=(0.1, 0.4), hole_width_range=(0.1, 0.4), p=0.5),
     ]
 
