@@ -138,7 +138,7 @@ def bad_file(case: str, root: Path, exported: dict[str, Path]) -> tuple[Path, st
     if case == "torch_payload":
         path = root / "payload.pt"
         torch.save({"state_dict": {}, "x": Payload(root / "pwned")}, path)
-        return path, "refused to load: it holds Python objects"
+        return path, "refused: it holds Python objects"
     if case == "pickle_payload":
         path = root / "payload.ckpt"
         path.write_bytes(pickle.dumps(Payload(root / "pwned")))

@@ -21,6 +21,7 @@ import torch
 
 from fer_torch.errors import CheckpointError, DeviceError, FERError
 from fer_torch.export.metadata import ARCHITECTURE_KEY, _first_line, read_metadata
+from fer_torch.safe_load import REFUSED_PICKLE, is_refused_pickle
 from fer_torch.spec import InputSpec
 
 FORMATS = ("checkpoint", "weights", "torchscript", "onnx")
@@ -78,7 +79,7 @@ def _read_checkpoint(path: Path, device: torch.device) -> ModelFile:
             warnings.simplefilter("ignore", UserWarning)  # e.g. torch's note on a legacy pickle protocol
             data = torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise CheckpointError(_refusal(path, str(exc))) from None
+        raise CheckpointError(_refusal(path, exc)) from None
     except Exception as exc:  # torch raises many types for a bad file; report one line
         raise CheckpointError(f"{path}: cannot load checkpoint ({_NOT_A_MODEL}: {_first_line(exc)})") from None
     hparams = data.get("hyper_parameters") if isinstance(data, dict) else None
@@ -88,13 +89,12 @@ def _read_checkpoint(path: Path, device: torch.device) -> ModelFile:
     return _classifier_file(path, "checkpoint", hparams, data["state_dict"], device)
 
 
-def _refusal(path: Path, message: str) -> str:
+def _refusal(path: Path, exc: BaseException) -> str:
     """One line for torch's weights-only refusal, without its advice to load the file with ``weights_only=False``."""
-    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", message)
-    if found:
-        return (f"{path}: refused to load: it holds Python objects ({found.group(1)}) besides tensors and plain data, "
-                "and fer-torch never unpickles arbitrary objects")
-    return f"{path}: cannot load checkpoint ({_NOT_A_MODEL})"
+    if not is_refused_pickle(exc):
+        return f"{path}: cannot load checkpoint ({_NOT_A_MODEL})"
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+    return f"{path}: {REFUSED_PICKLE}" + (f" (found {found.group(1)})" if found else "")
 
 
 def _read_weights(path: Path, device: torch.device) -> ModelFile:
