@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # GPU runs on one NVIDIA H100/H200 through the device tool: issue 10's check (device-resident data path, fast
 # step: `measure`), and the long recipes that need a GPU: issue 11's state-of-the-art configs (`sota`) and
-# issue 17's from-scratch seed recipes (`seeds`). Each stage fits one 10-minute call on a warm machine.
+# issue 17's from-scratch seed recipes (`seeds`). `measure` fits one 10-minute call; the long recipes do not
+# all fit one call: run them one config per call (`bash tools/gpu_check.sh train configs/X.yaml`), each
+# bounded by --trainer.max_time (default 00:00:08:00, set GPU_MAX_TIME) so a call always returns its table.
 #
 # RUNBOOK (15 device minutes in all; the machine stays warm only ~30 s after a call, so make the calls back to back)
 # Here, once, in the repository root (both folders are in .gitignore):
@@ -76,7 +78,8 @@ train_and_score() {  # CONFIG [overrides...]: train on the device path, then eva
     local name; name=$(basename "$config" .yaml)
     start=$(date +%s.%N)
     python3 tools/train.py --config "$config" --config configs/trainer/gpu.yaml --data.root "$DATA" \
-        --trainer.default_root_dir /tmp/gpu_runs --trainer.enable_progress_bar false "$@" > "$OUT/$name.log" 2>&1 \
+        --trainer.default_root_dir /tmp/gpu_runs --trainer.enable_progress_bar false \
+        --trainer.max_time "${GPU_MAX_TIME:-00:00:08:00}" "$@" > "$OUT/$name.log" 2>&1 \
         || { tail -20 "$OUT/$name.log"; return 1; }
     wall=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
     best=$(ls -t /tmp/gpu_runs/"$name"/version_*/checkpoints/epoch*.ckpt | head -1)
@@ -106,11 +109,13 @@ case "${1:-measure}" in
         python3 "$2/device_data.py" unpack --part "$2" --out "$DATA" ;;
     loaders|compiled|recipe|sota|seeds)
         install_wheels; "$1" ;;
+    train)
+        install_wheels; shift; train_and_score "$@" ;;
     measure)
         install_wheels
         { nvidia-smi -L; python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"; } | report
         echo "images: $(find "$DATA" -name '*.jpg' | wc -l)" | report
         loaders; compiled; recipe ;;
     *)
-        echo "usage: $0 {unpack PART|loaders|compiled|recipe|measure|sota|seeds}" >&2; exit 2 ;;
+        echo "usage: $0 {unpack PART|loaders|compiled|recipe|measure|sota|seeds|train CONFIG [overrides]}" >&2; exit 2 ;;
 esac

@@ -66,6 +66,14 @@ def run(args: argparse.Namespace) -> str:
         torch.set_num_threads(previous_threads)
 
 
+def _relative(path: object) -> str:
+    """``path`` relative to the working directory when it lies below it (tables carry no machine paths)."""
+    try:
+        return str(Path(str(path)).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def build_predictors(args: argparse.Namespace, detector) -> tuple[dict[str, Predictor], str]:
     """One predictor per precision (each converts its own copy of the model) and a note naming the model."""
     from fer_torch.inference.classifier import DEFAULT_WEIGHTS
@@ -85,7 +93,8 @@ def build_predictors(args: argparse.Namespace, detector) -> tuple[dict[str, Pred
             predictors[precision] = Predictor(classifier, classifier.class_names, classifier.input_spec, detector,
                                               args.device, precision=precision)
     if trained:
-        return predictors, f"model {predictors['fp32'].classifier.name}"
+        name = predictors["fp32"].classifier.name
+        return predictors, f"model {_relative(name)}"
     why = "--arch" if args.arch else "no --weights and no weights/fer_default.safetensors"
     return predictors, f"randomly initialised {arch} ({why}; speed does not depend on weights)"
 

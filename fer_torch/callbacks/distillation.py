@@ -24,6 +24,10 @@ from fer_torch.errors import ConfigError
 from fer_torch.spec import InputSpec
 
 
+def _column(values: Sequence[float]) -> torch.Tensor:
+    return torch.tensor(values, dtype=torch.float32).view(1, -1, 1, 1)
+
+
 class EnsembleTeacher(nn.Module):
     """Frozen classifiers whose tempered softmaxes are averaged; inputs are converted to each member's spec.
 
@@ -42,26 +46,28 @@ class EnsembleTeacher(nn.Module):
         self.members = nn.ModuleList(members).eval().requires_grad_(False)
         self.specs = list(specs)
         self.student_spec = student_spec
+        # Normalization constants as buffers: moved to the device once, not copied from the host every step.
+        for name, spec in (("student", student_spec), *((f"member{i}", s) for i, s in enumerate(specs))):
+            self.register_buffer(f"{name}_mean", _column(spec.mean), persistent=False)
+            self.register_buffer(f"{name}_std", _column(spec.std), persistent=False)
 
-    def _member_input(self, x: torch.Tensor, spec: InputSpec) -> torch.Tensor:
-        source = self.student_spec
-        if spec == source:
+    def _member_input(self, x: torch.Tensor, i: int) -> torch.Tensor:
+        spec = self.specs[i]
+        if spec == self.student_spec:
             return x
-        mean, std = (torch.tensor(v, device=x.device, dtype=x.dtype).view(1, -1, 1, 1) for v in (source.mean, source.std))
-        x = x * std + mean  # back to [0, 1] pixels
+        x = x * self.student_std + self.student_mean  # back to [0, 1] pixels
         if spec.channels != x.shape[1]:
             x = x.mean(dim=1, keepdim=True) if spec.channels == 1 else x.expand(-1, spec.channels, -1, -1)
         if tuple(spec.image_size) != tuple(x.shape[-2:]):
             x = F.interpolate(x, size=tuple(spec.image_size), mode="bilinear", antialias=True, align_corners=False)
-        mean, std = (torch.tensor(v, device=x.device, dtype=x.dtype).view(1, -1, 1, 1) for v in (spec.mean, spec.std))
-        return (x - mean) / std
+        return (x - getattr(self, f"member{i}_mean")) / getattr(self, f"member{i}_std")
 
     @torch.no_grad()
     def probabilities(self, x: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
         """Mean over members of ``softmax(logits / temperature)`` for a student-normalized batch ``x``."""
         probs = [
-            (member(self._member_input(x, spec)).float() / temperature).softmax(dim=-1)
-            for member, spec in zip(self.members, self.specs)
+            (member(self._member_input(x, i)).float() / temperature).softmax(dim=-1)
+            for i, member in enumerate(self.members)
         ]
         return torch.stack(probs).mean(dim=0)
 

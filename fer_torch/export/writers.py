@@ -3,6 +3,8 @@ input spec (:mod:`fer_torch.export.metadata`)."""
 
 from __future__ import annotations
 
+import copy
+
 import json
 import warnings
 from collections.abc import Callable
@@ -23,11 +25,11 @@ ARCHITECTURE_ARGS = ("arch", "num_classes", "in_chans", "model_kwargs", "channel
 
 
 def _network(classifier: LoadedClassifier) -> torch.nn.Module:
-    """The plain network (a FERClassifier's ``model``), in fp32 on the CPU."""
+    """A copy of the plain network (a FERClassifier's ``model``) in fp32 on the CPU; the caller's model is untouched."""
     module = classifier.module
     if module is None:
         raise ConfigError(f"{classifier.name}: export needs a PyTorch model (a checkpoint or weights file)")
-    return getattr(module, "model", module).float().cpu().eval()
+    return copy.deepcopy(getattr(module, "model", module)).float().cpu().eval()
 
 
 def _example(classifier: LoadedClassifier, batch: int = 2) -> torch.Tensor:

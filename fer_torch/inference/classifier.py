@@ -20,8 +20,7 @@ from fer_torch.errors import CheckpointError, ConfigError
 from fer_torch.inference.device import model_input, resolve_precision, select_device, to_precision
 from fer_torch.spec import InputSpec
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "fer_default.safetensors"
-"""The model shipped with the repository: slim safetensors weights (``tools/export.py --format weights``)."""
+from fer_torch.paths import DEFAULT_WEIGHTS  # noqa: E402,F401  (re-exported: the fallback of from_weights)
 
 
 class TorchBackend:

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from fer_torch.errors import CheckpointError
-from fer_torch.inference.classifier import DEFAULT_WEIGHTS
+from fer_torch.paths import DEFAULT_WEIGHTS
 
 __all__ = ["DEFAULT_WEIGHTS", "load_classifier"]
 
