@@ -101,14 +101,15 @@ def test_bad_settings_and_mismatched_classes_are_one_line_errors(teacher_ckpt):
         trainer.fit(student, DataLoader(data, batch_size=8))
 
 
-def test_the_training_cli_distills_from_the_shipped_default(fer_folder, tmp_path):
+@pytest.mark.parametrize("loader", ["dataloader", "device"])
+def test_the_training_cli_distills_from_the_shipped_default(loader, fer_folder, tmp_path):
     from fer_torch.cli.train import run
     from fer_torch.inference.classifier import DEFAULT_WEIGHTS
 
     config = Path(__file__).resolve().parents[1] / "configs" / "fer2013_resnet_fer.yaml"
     cli = run(["--config", str(config), "--data.root", str(fer_folder),
                "--trainer.fast_dev_run", "true", "--data.batch_size", "4", "--data.num_workers", "0",
-               "--trainer.default_root_dir", str(tmp_path), "--trainer.enable_progress_bar", "false",
+               "--data.loader", loader, "--trainer.default_root_dir", str(tmp_path), "--trainer.enable_progress_bar", "false",
                "--trainer.callbacks+=fer_torch.callbacks.KnowledgeDistillation",
                f"--trainer.callbacks.teachers={DEFAULT_WEIGHTS}"])
     distill = next(c for c in cli.trainer.callbacks if isinstance(c, KnowledgeDistillation))
