@@ -266,6 +266,20 @@ def test_an_internal_failure_is_a_json_500(app, client, face_jpeg, monkeypatch):
                  "internal error: RuntimeError: boom")
 
 
+def test_a_server_side_library_error_is_a_500_and_bad_input_a_400(app, client, face_jpeg, monkeypatch):
+    from fer_torch.errors import DataError, DeviceError
+
+    def failing(exc):
+        def predict(frame):
+            raise exc
+        return predict
+
+    monkeypatch.setattr(app.extensions["fer_torch"], "predict", failing(DeviceError("CUDA is not available")))
+    assert_error(client.post("/api/predict", data=face_jpeg, content_type="image/jpeg"), 500, "CUDA is not available")
+    monkeypatch.setattr(app.extensions["fer_torch"], "predict", failing(DataError("image is 0x0")))
+    assert_error(client.post("/api/predict", data=face_jpeg, content_type="image/jpeg"), 400, "image is 0x0")
+
+
 def test_upload_without_faces_still_gives_every_file(client):
     blank = cv2.imencode(".png", np.full((120, 160, 3), 128, np.uint8))[1].tobytes()
     result = client.post("/api/upload", data={"file": (io.BytesIO(blank), "blank.png", "image/png")}).json

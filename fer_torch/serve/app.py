@@ -16,7 +16,7 @@ from flask import Flask, Response, jsonify, request, send_from_directory
 from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError, NotFound, ServiceUnavailable,
                                  UnsupportedMediaType)
 
-from fer_torch.errors import FERError
+from fer_torch.errors import ConfigError, DataError, FERError, SourceError
 from fer_torch.inference.predictor import Predictor
 from fer_torch.inference.video import open_source
 from fer_torch.serve.decoding import UPLOAD_TYPES, decode_image, request_image, save_upload, uploaded_file
@@ -49,6 +49,10 @@ class ServeConfig:
     bars: bool = True
 
 
+BAD_INPUT_ERRORS = (DataError, SourceError, ConfigError)
+"""Library errors that a request's content causes (answered 400); other FERErrors are the server's (500)."""
+
+
 def error_response(exc: HTTPException) -> tuple[Response, int]:
     """``{"error": <what was wrong>, "status": <code>}`` with the exception's status code."""
     return jsonify(error=exc.description, status=exc.code), exc.code
@@ -78,7 +82,10 @@ def create_app(predictor: Predictor, config: ServeConfig | None = None) -> Flask
 
     @app.errorhandler(FERError)
     def fer_error(exc: FERError):
-        return error_response(BadRequest(str(exc)))
+        if isinstance(exc, BAD_INPUT_ERRORS):
+            return error_response(BadRequest(str(exc)))
+        app.logger.error("server-side error: %s", exc)  # the model, device or detector: not the client's fault
+        return error_response(InternalServerError(str(exc)))
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):  # a bug, not bad input: still JSON, and logged with its traceback
