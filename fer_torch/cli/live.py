@@ -64,13 +64,8 @@ def check_fast_detection(args: argparse.Namespace) -> None:
         raise ConfigError(f"--detect-scale must be in (0, 1], got {args.detect_scale}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = ToolArgumentParser(prog="live.py", description=__doc__)
-    parser.add_argument("--source", default="0",
-                        help="camera index (default: 0), video file, image file or folder of images")
-    parser.add_argument("--weights", type=Path, default=None,
-                        help="model file: .ckpt, .safetensors, TorchScript .pt or .onnx "
-                             "(default: weights/fer_default.safetensors)")
+def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
+    """Device, detector, fast detection and smoothing options of a video stream (shared with serve.py)."""
     parser.add_argument("--device", default="auto", help="auto (CUDA when available) | cpu | cuda | cuda:N")
     add_detector_arguments(parser)
     add_fast_detection_arguments(parser)
@@ -78,6 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="average each face's probabilities over its last N frames (1: off; default: 5)")
     parser.add_argument("--smooth-method", choices=SMOOTHING_METHODS, default="mean",
                         help="mean probabilities (default) or majority vote of the per-frame labels")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ToolArgumentParser(prog="live.py", description=__doc__)
+    parser.add_argument("--source", default="0",
+                        help="camera index (default: 0), video file, image file or folder of images")
+    parser.add_argument("--weights", type=Path, default=None,
+                        help="model file: .ckpt, .safetensors, TorchScript .pt or .onnx "
+                             "(default: weights/fer_default.safetensors)")
+    add_stream_arguments(parser)
     parser.add_argument("--output", type=Path, help="annotated video (.mp4/.avi) or image (.png/.jpg) to write")
     parser.add_argument("--log", type=Path, help="per-frame CSV log; the emotion histogram PNG goes next to it")
     parser.add_argument("--no-display", action="store_true", help="never open a window")

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from fer_torch.choices import PRECISION_CHOICES, SMOOTHING_METHODS
+from fer_torch.choices import PRECISION_CHOICES
 from fer_torch.cli.common import ToolArgumentParser
-from fer_torch.cli.live import add_detector_arguments, add_fast_detection_arguments, check_fast_detection, detector_options
+from fer_torch.cli.live import add_stream_arguments, check_fast_detection, detector_options
 from fer_torch.errors import ConfigError
 
 
@@ -19,15 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="address to bind (default: 127.0.0.1, this machine only; 0.0.0.0 serves the network)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     parser.add_argument("--source", help="camera index or video file streamed, annotated, at /stream (default: none)")
-    parser.add_argument("--device", default="auto", help="auto (CUDA when available) | cpu | cuda | cuda:N")
     parser.add_argument("--precision", choices=PRECISION_CHOICES, default="auto",
                         help="model precision: auto (default), fp32 or bf16")
-    add_detector_arguments(parser)
-    add_fast_detection_arguments(parser)
-    parser.add_argument("--smooth", type=int, default=5,
-                        help="average each face's probabilities over its last N frames per tab/stream (default: 5)")
-    parser.add_argument("--smooth-method", choices=SMOOTHING_METHODS, default="mean",
-                        help="mean probabilities (default) or majority vote")
+    add_stream_arguments(parser)  # per browser tab and per stream
     parser.add_argument("--max-upload-mb", type=float, default=50.0, help="largest accepted upload (default: 50)")
     parser.add_argument("--max-upload-frames", type=int, default=3000,
                         help="annotate at most N frames of an uploaded video (default: 3000)")

@@ -126,14 +126,16 @@ class ImageFilesSource(FrameSource):
             self.paths = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.paths:
             raise SourceError(f"{path}: folder holds no images ({', '.join(IMAGE_SUFFIXES)})")
-        if self.kind == "image" and read_image(path) is None:
+        # A single image is decoded here, once: the check and the frame are the same decode.
+        self._decoded = {path: read_image(path)} if self.kind == "image" else {}
+        if self.kind == "image" and self._decoded[path] is None:
             raise SourceError(f"{path}: cannot read image (unreadable, truncated or not an image)")
 
     def __iter__(self) -> Iterator[Frame]:
         index = 0
         self.skipped = 0
         for path in self.paths:
-            image = read_image(path)
+            image = self._decoded[path] if path in self._decoded else read_image(path)
             if image is None:
                 self.skipped += 1
                 print(f"warning: skipping unreadable or truncated image {path}", file=sys.stderr)

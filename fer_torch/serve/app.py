@@ -32,8 +32,9 @@ JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 @dataclass
 class ServeConfig:
     """Server options: ``source`` feeds ``/stream``; streams and browser tabs detect on one frame in
-    ``detect_every``, scaled by ``detect_scale``, and track in between (live.py's fast path); uploads are refused beyond ``max_upload_mb`` and annotated up
-    to ``max_upload_frames``; the newest ``keep_results`` upload results are kept under ``results_dir``."""
+    ``detect_every``, scaled by ``detect_scale``, and track in between (live.py's fast path); uploads are refused
+    beyond ``max_upload_mb`` and annotated up to ``max_upload_frames``; the newest ``keep_results`` upload results
+    are kept under ``results_dir``."""
 
     weights: str | Path | None = None
     source: str | None = None

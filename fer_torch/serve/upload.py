@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import pandas as pd
 from werkzeug.exceptions import BadRequest
 
 from fer_torch.errors import SourceError
 from fer_torch.evaluation.plots import plot_emotion_timeline
 from fer_torch.inference.session import FaceLog, run_session
-from fer_torch.inference.video import IMAGE_SUFFIXES, CaptureSource, FrameSource, FrameWriter, ImageFilesSource
+from fer_torch.inference.video import CaptureSource, FrameSource, FrameWriter, ImageFilesSource
 from fer_torch.serve.service import InferenceService
 
 RESULT_FILES = {"annotated": None, "log_csv": "log.csv", "log_json": "log.json", "histogram": "histogram.png",
@@ -21,10 +20,10 @@ RESULT_FILES = {"annotated": None, "log_csv": "log.csv", "log_json": "log.json",
 
 def open_upload(path: Path) -> FrameSource:
     """The upload as an image or a video source; 400 when it is neither."""
-    if cv2.imread(str(path), cv2.IMREAD_COLOR) is not None:
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            path = path.rename(path.with_suffix(".png"))
-        return ImageFilesSource(path)
+    try:
+        return ImageFilesSource(path)  # decodes the image once; a video does not decode as one
+    except SourceError:
+        pass
     try:
         return CaptureSource(path)
     except SourceError:
