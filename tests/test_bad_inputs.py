@@ -328,7 +328,7 @@ def test_folder_holding_kaggle_csvs_reads_as_csv(tmp_path, fer_csv, fer_splits):
 def test_truncated_jpeg_in_a_folder_is_skipped_warned_and_counted(tmp_path, capsys):
     import cv2
 
-    from fer_torch.inference.session import SessionSummary
+    from fer_torch.apps.live_session import SessionSummary
     from fer_torch.inference.video import open_source
 
     image = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
@@ -348,7 +348,7 @@ def test_ctrl_c_stops_after_the_frame_in_progress(tmp_path):
     import signal
 
     from fer_torch.inference.predictor import FaceResult
-    from fer_torch.inference.session import FaceLog, run_session
+    from fer_torch.apps.live_session import FaceLog, run_session
     from fer_torch.inference.video import Frame, FrameSource, FrameWriter
 
     class Stream:
@@ -373,7 +373,7 @@ def test_ctrl_c_stops_after_the_frame_in_progress(tmp_path):
     writer = FrameWriter(tmp_path / "out.png")
     log = FaceLog(tmp_path / "log.csv", Stream.class_names)
     previous = signal.getsignal(signal.SIGINT)
-    summary = run_session(Ten(), Stream(), output=writer, log=log, pipeline=True)
+    summary = run_session(Ten(), Stream(), output=writer, log=log, detect_ahead=True)
     assert signal.getsignal(signal.SIGINT) is previous
     assert summary.stop_reason == "interrupted (Ctrl-C)"
     assert summary.frames == 4 == writer.frames == len(list(tmp_path.glob("out_*.png")))

@@ -3,8 +3,8 @@
 import pytest
 
 from fer_torch.cli.benchmark import build_parser, main
-from fer_torch.inference.synthetic_video import BACKGROUNDS, face_frames
-from fer_torch.inference.untrained import save_checkpoint, untrained_classifier
+from fer_torch.fixtures.synthetic_video import BACKGROUNDS, face_frames
+from fer_torch.fixtures.untrained import save_checkpoint, untrained_classifier
 
 
 def table_rows(text: str) -> list[list[str]]:

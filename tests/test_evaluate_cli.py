@@ -154,7 +154,7 @@ def test_weighted_majority_ensemble_and_tta_with_mixed_specs(checkpoints, fer_fo
 
 def write_webcam_clips(root: Path) -> Path:
     """A webcam dataset: 5 subjects x 2 classes x 6 frames, written in shuffled frame order."""
-    from fer_torch.data.synthetic import synthetic_image
+    from fer_torch.fixtures.synthetic_images import synthetic_image
     from fer_torch.data.webcam import WebcamDatasetWriter
 
     writer = WebcamDatasetWriter(root)

@@ -8,7 +8,7 @@ from PIL import Image, ImageFilter
 from skimage.data import astronaut, camera
 
 from fer_torch.data.filters import build_filters
-from fer_torch.data.synthetic import make_synthetic_samples
+from fer_torch.fixtures.synthetic_images import make_synthetic_samples
 
 
 def pil(image: np.ndarray, image_filter) -> np.ndarray:

@@ -19,8 +19,8 @@ from fer_torch.inference import (
     select_device,
 )
 from fer_torch.inference.detectors import MOUTH_ASPECT
-from fer_torch.inference.synthetic_video import face_frames
-from fer_torch.inference.untrained import save_checkpoint, untrained_classifier
+from fer_torch.fixtures.synthetic_video import face_frames
+from fer_torch.fixtures.untrained import save_checkpoint, untrained_classifier
 from fer_torch.inference.video import FrameWriter, count_video_frames, open_source
 from fer_torch.labels import FER2013_CLASSES
 from fer_torch.spec import InputSpec

@@ -9,9 +9,9 @@ import torch
 from fer_torch.cli.common import run_tool
 from fer_torch.cli.live import main
 from fer_torch.inference import HaarFaceDetector, Predictor, StreamPredictor
-from fer_torch.inference.session import FaceLog, run_session
-from fer_torch.inference.synthetic_video import face_frames, make_face_video
-from fer_torch.inference.untrained import save_checkpoint, untrained_classifier
+from fer_torch.apps.live_session import FaceLog, run_session
+from fer_torch.fixtures.synthetic_video import face_frames, make_face_video
+from fer_torch.fixtures.untrained import save_checkpoint, untrained_classifier
 from fer_torch.inference.video import Frame, FrameSource, FrameWriter, count_video_frames
 from fer_torch.labels import FER2013_CLASSES
 
@@ -146,7 +146,7 @@ def test_camera_drop_and_ctrl_c_still_finalize_video_and_log(checkpoint, tmp_pat
 
 
 def test_q_in_the_window_stops_and_finalizes(checkpoint, tmp_path, monkeypatch):
-    import fer_torch.inference.session as session
+    import fer_torch.apps.live_session as session
 
     keys = iter([-1, -1, ord("q")])
     shown = []

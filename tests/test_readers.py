@@ -16,7 +16,7 @@ from fer_torch.data.folders import SkippedFilesWarning
 from fer_torch.data.readers import detect_source, list_class_names, load_splits
 from fer_torch.data.samples import Samples
 from fer_torch.data.subsets import select_classes
-from fer_torch.data.synthetic import make_synthetic_samples
+from fer_torch.fixtures.synthetic_images import make_synthetic_samples
 from fer_torch.errors import DataError, EmptySplitError, UnknownClassError
 from fer_torch.labels import FER2013_CLASSES
 

@@ -15,13 +15,13 @@ from fer_torch.cli import serve as serve_cli
 from fer_torch.cli.common import run_tool
 from fer_torch.errors import ConfigError
 from fer_torch.inference.predictor import Predictor
-from fer_torch.inference.session import LOG_COLUMNS
-from fer_torch.inference.synthetic_video import face_frames, make_face_video
-from fer_torch.inference.untrained import untrained_classifier
+from fer_torch.apps.live_session import LOG_COLUMNS
+from fer_torch.fixtures.synthetic_video import face_frames, make_face_video
+from fer_torch.fixtures.untrained import untrained_classifier
 from fer_torch.inference.video import count_video_frames
 from fer_torch.labels import FER2013_CLASSES
-from fer_torch.serve import BackgroundServer, ServeConfig, create_app
-from fer_torch.serve.mjpeg import BOUNDARY
+from fer_torch.apps.web import BackgroundServer, ServeConfig, create_app
+from fer_torch.apps.web.mjpeg import BOUNDARY
 
 PNG_MAGIC = b"\x89PNG"
 
@@ -227,7 +227,7 @@ class FakeServer:
 def test_cli_loads_the_model_once_binds_loopback_and_bounds_threads(monkeypatch, predictor, capsys):
     loads, binds = [], []
     monkeypatch.setattr(Predictor, "from_weights", lambda *a, **k: loads.append(a) or predictor)
-    monkeypatch.setattr("fer_torch.serve.server.make_http_server",
+    monkeypatch.setattr("fer_torch.apps.web.server.make_http_server",
                         lambda app, host, port: binds.append((host, port, torch.get_num_threads())) or FakeServer())
     threads = torch.get_num_threads()
     assert run_tool(serve_cli.main, ["--threads", "1"]) == 0
@@ -249,7 +249,7 @@ def test_cli_bad_arguments(argv, message, capsys):
 
 
 def test_port_in_use_is_a_one_line_error(app):
-    from fer_torch.serve import make_http_server
+    from fer_torch.apps.web import make_http_server
 
     with BackgroundServer(app) as url:
         port = int(url.rsplit(":", 1)[1])

@@ -6,11 +6,11 @@ import shutil
 import pytest
 
 from fer_torch.inference.predictor import Predictor
-from fer_torch.inference.synthetic_video import face_frames
-from fer_torch.inference.untrained import untrained_classifier
+from fer_torch.fixtures.synthetic_video import face_frames
+from fer_torch.fixtures.untrained import untrained_classifier
 from fer_torch.labels import FER2013_CLASSES
-from fer_torch.serve import BackgroundServer, ServeConfig, create_app
-from fer_torch.serve.browser import CHROMIUM_NAMES, camera_page, write_y4m
+from fer_torch.apps.web import BackgroundServer, ServeConfig, create_app
+from fer_torch.apps.web.browser import CHROMIUM_NAMES, camera_page, write_y4m
 
 pytest.importorskip("playwright")
 pytestmark = [

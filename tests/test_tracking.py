@@ -9,9 +9,9 @@ from fer_torch.cli.common import run_tool
 from fer_torch.cli.live import main as live_main
 from fer_torch.inference import Predictor, StreamPredictor
 from fer_torch.inference.detectors import Detection, DetectorError, ScaledDetector, build_detector
-from fer_torch.inference.synthetic_video import astronaut_head, background_image, face_frames
+from fer_torch.fixtures.synthetic_video import astronaut_head, background_image, face_frames
 from fer_torch.inference.tracking import FlowBoxTracker, TrackingDetector, box_iou, move_detection
-from fer_torch.inference.untrained import save_checkpoint, untrained_classifier
+from fer_torch.fixtures.untrained import save_checkpoint, untrained_classifier
 
 K = 5
 SIZE = (480, 360)  # width, height

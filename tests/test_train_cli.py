@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from fer_torch.cli.train import build_cli, run
-from fer_torch.data.synthetic import make_synthetic_samples
+from fer_torch.fixtures.synthetic_images import make_synthetic_samples
 from fer_torch.data.webcam import WebcamDatasetWriter
 from fer_torch.lit.checkpoint import load_classifier
 

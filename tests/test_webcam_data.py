@@ -8,7 +8,7 @@ import pytest
 
 from fer_torch.data.folders import SkippedFilesWarning
 from fer_torch.data.readers import detect_source, list_class_names, load_splits
-from fer_torch.data.synthetic import synthetic_image
+from fer_torch.fixtures.synthetic_images import synthetic_image
 from fer_torch.data.webcam import WebcamDatasetWriter, split_subjects
 from fer_torch.errors import DataError, EmptySplitError, UnknownClassError
 

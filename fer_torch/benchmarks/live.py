@@ -27,11 +27,11 @@ from fer_torch.errors import ConfigError
 from fer_torch.inference.detectors import DETECTOR_NAMES, LIVE_DETECT_SCALE, Box, build_detector
 from fer_torch.inference.device import PRECISIONS
 from fer_torch.inference.predictor import Predictor
-from fer_torch.inference.session import FaceLog, run_session
+from fer_torch.apps.live_session import FaceLog, run_session
 from fer_torch.inference.stream import StreamPredictor
-from fer_torch.inference.synthetic_video import BACKGROUNDS, make_face_video
+from fer_torch.fixtures.synthetic_video import BACKGROUNDS, make_face_video
 from fer_torch.inference.tracking import LIVE_DETECT_EVERY, TrackingDetector, box_iou
-from fer_torch.inference.untrained import untrained_classifier
+from fer_torch.fixtures.untrained import untrained_classifier
 from fer_torch.inference.video import FrameWriter, open_source
 
 

@@ -25,10 +25,10 @@ from fer_torch.errors import ConfigError, FERError
 from fer_torch.inference.detectors import build_detector
 from fer_torch.inference.device import torch_threads
 from fer_torch.inference.predictor import Predictor
-from fer_torch.inference.synthetic_video import face_frames
+from fer_torch.fixtures.synthetic_video import face_frames
 from fer_torch.inference.classifier import DEFAULT_WEIGHTS
-from fer_torch.serve import BackgroundServer, ServeConfig, create_app
-from fer_torch.serve.browser import camera_page, write_y4m
+from fer_torch.apps.web import BackgroundServer, ServeConfig, create_app
+from fer_torch.apps.web.browser import camera_page, write_y4m
 
 FRAME_SIZE = (640, 480)
 

@@ -32,7 +32,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from fer_torch.data.datamodule import FERDataModule
 from fer_torch.data.export import write_folders
-from fer_torch.data.synthetic import make_synthetic_samples
+from fer_torch.fixtures.synthetic_images import make_synthetic_samples
 from fer_torch.lit.classifier import FERClassifier
 from fer_torch.models import model_defaults
 

@@ -17,7 +17,7 @@ from fer_torch.errors import ConfigError
 from fer_torch.labels import canonical_name, canonical_names
 
 if TYPE_CHECKING:
-    from fer_torch.inference.collect import CaptureResult, Collector
+    from fer_torch.apps.collect import CaptureResult, Collector
     from fer_torch.inference.video import FrameSource
 
 SEED_CLASSES = ("happy", "neutral", "surprise")
@@ -56,7 +56,7 @@ def video_plan(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 def wait_for_start(source: FrameSource, collector: Collector, label: str, display: bool) -> bool:
     """Prompt the subject to show ``label``; ``False`` when they quit."""
-    from fer_torch.inference.collect import preview
+    from fer_torch.apps.collect import preview
 
     message = f"Show a {label.upper()} face"
     if not display:
@@ -81,7 +81,7 @@ def report(result: CaptureResult) -> None:
 
 def preview_progress(label: str):
     """Preview callback showing the capture count; ``q`` stops the class."""
-    from fer_torch.inference.collect import preview
+    from fer_torch.apps.collect import preview
 
     def show(frame, face, captured, wanted) -> bool:
         return preview(frame, face, f"{label}: {captured}/{wanted} (q stops)", WINDOW_NAME) not in QUIT_KEYS
@@ -95,9 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"--count and --every must be >= 1, got {args.count} and {args.every}")
     import cv2
 
-    from fer_torch.inference.collect import Collector
+    from fer_torch.apps.collect import Collector
     from fer_torch.inference.detectors import build_detector
-    from fer_torch.inference.session import use_display
+    from fer_torch.apps.live_session import use_display
     from fer_torch.inference.video import open_source
 
     cameras = [s for s in args.source if s.strip().isdigit()]

@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-frames", type=int, help="stop after N frames")
     parser.add_argument("--precision", choices=PRECISION_CHOICES, default="auto",
                         help="model precision: auto (default: bf16 on CPUs with AMX-BF16, else fp32), fp32 or bf16")
-    parser.add_argument("--no-pipeline", action="store_true",
+    parser.add_argument("--no-detect-ahead", action="store_true",
                         help="classify each frame before reading the next (default: detect the next frame's faces "
                              "while classifying this one: more frames/s, one frame of read-ahead)")
     parser.add_argument("--threads", type=int, default=1,
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_live(args: argparse.Namespace) -> int:
     """Build the predictor, source and outputs from parsed arguments and run the session."""
     from fer_torch.inference.predictor import Predictor
-    from fer_torch.inference.session import FaceLog, histogram_path, run_session, use_display
+    from fer_torch.apps.live_session import FaceLog, histogram_path, run_session, use_display
     from fer_torch.inference.stream import StreamPredictor
     from fer_torch.inference.video import FrameWriter, open_source
 
@@ -149,7 +149,7 @@ def run_live(args: argparse.Namespace) -> int:
                              detect_scale=detect_scale)
     summary = run_session(source, stream, output=output, log=log,
                           display=display, max_frames=args.max_frames, bars=not args.no_bars,
-                          pipeline=not args.no_pipeline)
+                          detect_ahead=not args.no_detect_ahead)
     print(summary.format())
     if output is not None:
         print(f"annotated output: {args.output} ({output.frames} frames)")

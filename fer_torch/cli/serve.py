@@ -57,8 +57,8 @@ def serve(args: argparse.Namespace) -> int:
     """Load the model once, build the app and serve it until Ctrl-C."""
     from fer_torch.inference.classifier import DEFAULT_WEIGHTS
     from fer_torch.inference.predictor import Predictor
-    from fer_torch.serve.app import ServeConfig, create_app
-    from fer_torch.serve.server import LOOPBACK_HOSTS, make_http_server
+    from fer_torch.apps.web.app import ServeConfig, create_app
+    from fer_torch.apps.web.server import LOOPBACK_HOSTS, make_http_server
 
     predictor = Predictor.from_weights(args.weights, device=args.device, detector=args.detector,
                                           precision=args.precision, **detector_options(args))

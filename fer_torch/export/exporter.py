@@ -48,7 +48,7 @@ def verification_images(classifier: LoadedClassifier, n: int, data: str | Path |
         splits = load_splits(data, rgb=spec.channels == 3, region=spec.region)
         samples = splits.get("val") or next(iter(splits.values()))
         return [samples.image(i) for i in range(min(n, len(samples)))]
-    from fer_torch.data.synthetic import make_synthetic_samples
+    from fer_torch.fixtures.synthetic_images import make_synthetic_samples
 
     per_class = math.ceil(n / len(classifier.class_names))
     samples = make_synthetic_samples(per_class, classifier.class_names, size=spec.image_size,

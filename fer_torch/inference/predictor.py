@@ -29,7 +29,7 @@ from fer_torch.inference.detectors import (
 )
 from fer_torch.inference.classifier import LoadedClassifier
 from fer_torch.inference.device import PRECISIONS
-from fer_torch.inference.pipeline import detect_ahead
+from fer_torch.inference.detect_ahead import detect_ahead
 from fer_torch.spec import InputSpec
 
 FACE_MARGIN = 0.1
@@ -190,7 +190,7 @@ class Predictor:
 
     def predict_frames(self, frames: Iterable[np.ndarray]) -> Iterator[list[FaceResult]]:
         """:meth:`predict_frame` over a sequence of frames, detecting the next frame's faces while classifying
-        the current one (:func:`fer_torch.inference.pipeline.detect_ahead`); one list per frame, in order."""
+        the current one (:func:`fer_torch.inference.detect_ahead.detect_ahead`); one list per frame, in order."""
         for frame, detections in detect_ahead(frames, self.detector.detect_faces):
             yield self.predict_detections(frame, detections)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 
 from fer_torch.inference.drawing import draw_faces
-from fer_torch.inference.pipeline import detect_ahead
+from fer_torch.inference import detect_ahead as ahead
 from fer_torch.inference.predictor import FaceResult
 from fer_torch.inference.stream import StreamPredictor
 from fer_torch.inference.video import FrameSource, FrameWriter
@@ -171,17 +171,17 @@ def run_session(
     display: bool = False,
     max_frames: int | None = None,
     bars: bool = True,
-    pipeline: bool = True,
+    detect_ahead: bool = True,
 ) -> SessionSummary:
     """Run the live loop until the source ends, ``max_frames``, ``q``/Esc or Ctrl-C; always release outputs.
 
-    With ``pipeline`` the faces of frame t+1 are detected while frame t is classified, drawn and written
-    (:func:`~fer_torch.inference.pipeline.detect_ahead`: higher frames/s, one frame of read-ahead).
+    With ``detect_ahead`` the faces of frame t+1 are detected while frame t is classified, drawn and written
+    (:func:`~fer_torch.inference.detect_ahead.detect_ahead`: higher frames/s, one frame of read-ahead).
     """
     summary = SessionSummary(stream.class_names)
     start = time.perf_counter()
-    if pipeline:
-        detected = detect_ahead(source, lambda frame: stream.detect(frame.image))
+    if detect_ahead:
+        detected = ahead.detect_ahead(source, lambda frame: stream.detect(frame.image))
     else:
         detected = ((frame, stream.detect(frame.image)) for frame in source)
     interrupt = DeferredInterrupt()
@@ -216,7 +216,7 @@ def run_session(
         summary.stop_reason = "interrupted (Ctrl-C)"
     finally:
         interrupt.restore()
-        detected.close()  # a pipelined detection still running finishes before the source is released
+        detected.close()  # a detection still running ahead finishes before the source is released
         summary.seconds = time.perf_counter() - start
         summary.skipped = source.skipped
         source.release()

@@ -9,9 +9,9 @@ from werkzeug.exceptions import BadRequest
 
 from fer_torch.errors import SourceError
 from fer_torch.evaluation.plots import plot_emotion_timeline
-from fer_torch.inference.session import FaceLog, run_session
+from fer_torch.apps.live_session import FaceLog, run_session
 from fer_torch.inference.video import CaptureSource, FrameSource, FrameWriter, ImageFilesSource
-from fer_torch.serve.service import InferenceService
+from fer_torch.apps.web.service import InferenceService
 
 RESULT_FILES = {"annotated": None, "log_csv": "log.csv", "log_json": "log.json", "histogram": "histogram.png",
                 "timeline": "timeline.png"}

@@ -19,11 +19,11 @@ from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError,
 from fer_torch.errors import ConfigError, DataError, FERError, SourceError
 from fer_torch.inference.predictor import Predictor
 from fer_torch.inference.video import open_source
-from fer_torch.serve.decoding import UPLOAD_TYPES, decode_image, request_image, save_upload, uploaded_file
-from fer_torch.serve.mjpeg import MIMETYPE, mjpeg_parts
-from fer_torch.serve.results import faces_json, model_json
-from fer_torch.serve.service import InferenceService
-from fer_torch.serve.upload import process_upload
+from fer_torch.apps.web.decoding import UPLOAD_TYPES, decode_image, request_image, save_upload, uploaded_file
+from fer_torch.apps.web.mjpeg import MIMETYPE, mjpeg_parts
+from fer_torch.apps.web.results import faces_json, model_json
+from fer_torch.apps.web.service import InferenceService
+from fer_torch.apps.web.upload import process_upload
 
 TAB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -62,7 +62,7 @@ def error_response(exc: HTTPException) -> tuple[Response, int]:
 def create_app(predictor: Predictor, config: ServeConfig | None = None) -> Flask:
     """The web app around one already-loaded ``predictor``."""
     config = config or ServeConfig()
-    app = Flask(__name__, static_folder=str(resources.files("fer_torch.serve") / "static"), static_url_path="/static")
+    app = Flask(__name__, static_folder=str(resources.files("fer_torch.apps.web") / "static"), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = int(config.max_upload_mb * 2**20)
     app.json.sort_keys = False  # probabilities stay in the model's class order
     service = InferenceService(predictor, config.smooth, config.smooth_method, config.max_tabs,

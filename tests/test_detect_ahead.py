@@ -1,4 +1,4 @@
-"""detect_ahead: order, overlap with the caller, errors, early stop; pipelined live sessions match sequential ones."""
+"""detect_ahead: order, overlap with the caller, errors, early stop; live sessions detecting ahead match sequential ones."""
 
 import threading
 
@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from fer_torch.inference import Predictor, StreamPredictor
-from fer_torch.inference.pipeline import detect_ahead
-from fer_torch.inference.session import FaceLog, run_session
-from fer_torch.inference.synthetic_video import face_frames, make_face_video
-from fer_torch.inference.untrained import save_checkpoint, untrained_classifier
+from fer_torch.inference.detect_ahead import detect_ahead
+from fer_torch.apps.live_session import FaceLog, run_session
+from fer_torch.fixtures.synthetic_video import face_frames, make_face_video
+from fer_torch.fixtures.untrained import save_checkpoint, untrained_classifier
 from fer_torch.inference.video import open_source
 from fer_torch.labels import FER2013_CLASSES
 
@@ -83,21 +83,21 @@ def test_predict_frames_matches_predict_frame(tmp_path):
     assert [[(r.box, r.label) for r in rs] for rs in batched] == [[(r.box, r.label) for r in rs] for rs in one_by_one]
 
 
-def test_pipelined_session_logs_what_the_sequential_one_does(tmp_path):
+def test_detect_ahead_session_logs_what_the_sequential_one_does(tmp_path):
     video = make_face_video(tmp_path / "two.mp4", frames=12, size=(640, 360), faces=2)
     checkpoint = save_checkpoint(untrained_classifier("bn_cnn"), tmp_path / "bn_cnn.ckpt")
     logs = {}
-    for pipeline in (True, False):
+    for ahead in (True, False):
         predictor = Predictor.from_checkpoint(checkpoint, device="cpu")
-        log = tmp_path / f"log_{pipeline}.csv"
+        log = tmp_path / f"log_{ahead}.csv"
         summary = run_session(open_source(video), StreamPredictor(predictor, 3),
-                              log=FaceLog(log, FER2013_CLASSES), pipeline=pipeline)
+                              log=FaceLog(log, FER2013_CLASSES), detect_ahead=ahead)
         assert (summary.frames, summary.faces) == (12, 24)
-        logs[pipeline] = pd.read_csv(log).drop(columns="time_s")
+        logs[ahead] = pd.read_csv(log).drop(columns="time_s")
     pd.testing.assert_frame_equal(logs[True], logs[False])
 
 
-def test_max_frames_stops_a_pipelined_session_on_time(tmp_path):
+def test_max_frames_stops_a_detect_ahead_session_on_time(tmp_path):
     video = make_face_video(tmp_path / "one.mp4", frames=10, size=(320, 240))
     classifier = untrained_classifier("bn_cnn")
     predictor = Predictor(classifier, classifier.class_names, classifier.input_spec)
