@@ -140,7 +140,7 @@ def test_ensemble_of_one_checkpoint_twice_equals_it_alone(checkpoints, fer_folde
 
 def test_weighted_majority_ensemble_and_tta_with_mixed_specs(checkpoints, fer_folder, tmp_path, capsys):
     out = tmp_path / "mixed"
-    argv = ["--checkpoint", checkpoints["base"], "--checkpoint", checkpoints["other"], "--weights", "2", "1",
+    argv = ["--checkpoint", checkpoints["base"], "--checkpoint", checkpoints["other"], "--ensemble-weights", "2", "1",
             "--vote", "majority", "--tta", "flip", "--data", fer_folder, "--output", out]
     assert run_evaluate(argv, capsys)[0] == 0
     metrics, preds = load_outputs(out)
@@ -216,10 +216,10 @@ def test_bad_input_exits_2_with_one_line(case, checkpoints, fer_folder, tmp_path
     if case == "empty_split":
         argv += ["--split", "test"]
     if case == "weights":
-        argv += ["--weights", "1", "2"]
+        argv += ["--ensemble-weights", "1", "2"]
     code, _, err = run_evaluate(argv, capsys)
     expected = {"missing": "not found", "unreadable": "cannot load", "classes": "lack the data's",
-                "empty_split": "no 'test' split", "no_default": "default model", "weights": "--weights"}[case]
+                "empty_split": "no 'test' split", "no_default": "default model", "weights": "--ensemble-weights"}[case]
     assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1 and expected in err
     assert not (tmp_path / "out" / "metrics.json").exists()

@@ -3,8 +3,7 @@
 
 import sys
 
-from fer_torch.cli.common import run_tool
-from fer_torch.cli.inspect_data import main
+from fer_torch.cli.scripts import run
 
 if __name__ == "__main__":
-    sys.exit(run_tool(main))
+    sys.exit(run("inspect_data"))

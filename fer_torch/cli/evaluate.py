@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data_arguments(parser)
     parser.add_argument("--output", required=True, help="directory for the report files")
-    parser.add_argument("--weights", type=float, nargs="+", help="ensemble weight per --checkpoint (weighted mean)")
+    parser.add_argument("--ensemble-weights", type=float, nargs="+", metavar="W",
+                        help="ensemble: one weight per --checkpoint (weighted mean)")
     parser.add_argument("--vote", choices=VOTES, default="mean", help="ensemble rule: mean probability or majority vote")
     parser.add_argument("--sequence-n", type=int, nargs="+", metavar="N",
                         help="webcam data: majority vote over N consecutive frames, per N: accuracy, per-class "
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     result = evaluate(args.checkpoint, args.data, split=args.split, source=args.source, tta=args.tta,
                       detect_faces=args.detect_faces, face_margin=args.face_margin, batch_size=args.batch_size,
-                      device=args.device, weights=args.weights, vote=args.vote, sequence_n=args.sequence_n,
+                      device=args.device, ensemble_weights=args.ensemble_weights, vote=args.vote, sequence_n=args.sequence_n,
                       precision=args.precision, detector=args.detector, every_face=args.all_faces)
     models = result.split.models
     details = {"Checkpoints": ", ".join(f"{m.name} ({m.format})" for m in models),
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.detect_faces:
         details["Faces"] = f"{args.detector}, {'every face' if args.all_faces else 'largest face'} of each photo"
     if len(models) > 1:
-        details["Ensemble"] = f"{args.vote}" + (f", weights {args.weights}" if args.weights else "")
+        details["Ensemble"] = f"{args.vote}" + (f", weights {args.ensemble_weights}" if args.ensemble_weights else "")
     write_evaluation(result, args.output, details)
     write_sequence_plots(result.metrics, args.output)
     m = result.metrics

@@ -132,16 +132,16 @@ def predict_split(checkpoints: Sequence[str | Path] | None, data: str | Path, *,
 
 def evaluate(checkpoints: Sequence[str | Path] | None, data: str | Path, *, split: str = "val", source: str = "auto",
              tta: str = "none", detect_faces: bool = False, face_margin: float = 0.1, batch_size: int = 256,
-             device: str = "auto", weights: Sequence[float] | None = None, vote: str = "mean",
+             device: str = "auto", ensemble_weights: Sequence[float] | None = None, vote: str = "mean",
              sequence_n: Sequence[int] | None = None, precision: str = "fp32", detector: str = "haar",
              every_face: bool = False) -> EvaluationResult:
     """Evaluate a checkpoint (or an ensemble of several) on one split; see :func:`write_evaluation` for the files."""
-    if weights is not None and len(weights) != len(checkpoints or [None]):
-        raise ConfigError(f"{len(weights)} --weights for {len(checkpoints or [None])} checkpoint(s)")
+    if ensemble_weights is not None and len(ensemble_weights) != len(checkpoints or [None]):
+        raise ConfigError(f"{len(ensemble_weights)} --ensemble-weights for {len(checkpoints or [None])} checkpoint(s)")
     split_preds = predict_split(checkpoints, data, split=split, source=source, tta=tta, detect_faces=detect_faces,
                                 face_margin=face_margin, batch_size=batch_size, device=device, precision=precision,
                                 detector=detector, every_face=every_face)
-    scores, preds = combine_probabilities(split_preds.probs, weights, vote)
+    scores, preds = combine_probabilities(split_preds.probs, ensemble_weights, vote)
     samples = split_preds.samples
     metrics = compute_metrics(preds, samples.labels, split_preds.class_names)
     if split_preds.no_face is not None:
