@@ -31,8 +31,7 @@ def detect_source(root: str | Path) -> str:
         if readers[name].detect(root):
             return name
     *others, last = [reader.description for reader in readers.values()]
-    raise DataError(f"{root}: not a dataset; expected {', '.join(others)}{',' if len(others) > 1 else ''}"
-                    f"{' or ' if others else ''}{last}")
+    raise DataError(f"{root}: not a dataset; expected {', '.join([*others, ''])}{'or ' if others else ''}{last}")
 
 
 def _resolve(root: str | Path, source: str) -> tuple[Path, str]:
