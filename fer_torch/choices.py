@@ -1,15 +1,14 @@
 """Option values the tools list in ``--help``, importable without torch, OpenCV or Lightning.
 
 The modules that implement each choice import their tuple from here, so ``--help`` and argument errors
-never wait for those libraries to load.
+never wait for those libraries to load. Data readers and face detectors are registries instead
+(:mod:`fer_torch.data.reader_registry`, :mod:`fer_torch.inference.detector_registry`).
 """
 
 VOTES = ("mean", "majority")  # fer_torch.evaluation.ensemble
 TTA_MODES = ("none", "flip", "tencrop")  # fer_torch.evaluation.tta
 PRECISION_CHOICES = ("auto", "fp32", "bf16")  # fer_torch.inference.device (auto + its PRECISIONS)
-DETECTOR_NAMES = ("haar", "mtcnn")  # fer_torch.inference.detectors
 SMOOTHING_METHODS = ("mean", "majority")  # fer_torch.inference.smoothing
-DATA_SOURCES = ("auto", "csv", "folder", "webcam")  # fer_torch.data.readers
 CURVES_FILENAME = "training_curves.png"  # fer_torch.evaluation.plots
 EXPORT_FORMATS = ("weights", "onnx", "torchscript")  # the keys of fer_torch.export.writers.WRITERS
 ONNX_OPSET = 17  # fer_torch.export.writers

@@ -43,3 +43,7 @@ class DeviceError(FERError, RuntimeError):
 
 class SourceError(FERError, RuntimeError):
     """A camera, video or image source cannot be opened or read."""
+
+
+class DetectorError(FERError, RuntimeError):
+    """A face detector cannot be built (unknown name, missing cascade file, facenet-pytorch absent)."""

@@ -1,4 +1,4 @@
-"""FER2013 class names, label order and folder-name aliases: the single source of truth.
+"""FER2013 class names, label order and folder-name aliases (and the split names): the single source of truth.
 
 FER2013's integer labels are ``angry 0, disgust 1, fear 2, happy 3, sad 4, surprise 5, neutral 6``.
 Folder releases sort classes alphabetically, so every reader maps names through this module and
@@ -13,6 +13,9 @@ from fer_torch.errors import UnknownClassError
 
 FER2013_CLASSES: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 """Canonical class names; the position of a name is its FER2013 label index."""
+
+SPLIT_ORDER: tuple[str, ...] = ("train", "val", "test")
+"""The splits a reader may return, in the order it returns them."""
 
 # Folder and paper spellings seen in the seeds and in public releases.
 ALIASES: dict[str, str] = {

@@ -354,7 +354,7 @@ def test_ctrl_c_stops_after_the_frame_in_progress(tmp_path):
     class Stream:
         class_names = ("happy", "sad")
 
-        def detect(self, image):
+        def detect_faces(self, image):
             return [(0, 0, 4, 4)]
 
         def predict_detections(self, image, detections):

@@ -81,7 +81,7 @@ def test_all_runs_every_suite_with_its_defaults():
 @pytest.mark.parametrize("background", BACKGROUNDS)
 @pytest.mark.parametrize("faces", [1, 2])
 def test_synthetic_backgrounds_hold_exactly_the_pasted_faces(background, faces):
-    from fer_torch.inference.detectors import build_detector
+    from fer_torch.inference.detector_registry import build_detector
 
     detector = build_detector("haar")
     counts = [len(detector.detect_faces(f)) for f in face_frames(10, size=(640, 360), faces=faces,

@@ -15,6 +15,7 @@ from fer_torch.inference import (
     Predictor,
     StreamPredictor,
     crop_with_margin,
+    face_boxes,
     mouth_box,
     select_device,
 )
@@ -74,15 +75,15 @@ def test_select_device_unknown_name():
 
 # -- detection and crops ---------------------------------------------------------------------------------------
 def test_haar_finds_the_astronaut_face(astronaut):
-    boxes = HaarFaceDetector().detect(astronaut)
+    boxes = face_boxes(HaarFaceDetector(), astronaut)
     assert len(boxes) == 1
     assert all(isinstance(v, int) for v in boxes[0])
     assert np.abs(np.subtract(boxes[0], ASTRONAUT_FACE)).max() <= 6
-    assert HaarFaceDetector().detect(cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY)) == boxes
+    assert face_boxes(HaarFaceDetector(), cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY)) == boxes
 
 
 def test_haar_finds_two_faces_left_to_right(two_astronauts):
-    boxes = HaarFaceDetector().detect(two_astronauts)
+    boxes = face_boxes(HaarFaceDetector(), two_astronauts)
     assert len(boxes) == 2
     assert boxes[0][0] < 512 <= boxes[1][0]
 

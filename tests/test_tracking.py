@@ -8,7 +8,8 @@ from skimage import data
 from fer_torch.cli.common import run_tool
 from fer_torch.cli.live import main as live_main
 from fer_torch.inference import Predictor, StreamPredictor
-from fer_torch.inference.detectors import Detection, DetectorError, ScaledDetector, build_detector
+from fer_torch.inference.detector_registry import build_detector
+from fer_torch.inference.detectors import Detection, DetectorError, ScaledDetector, face_boxes
 from fer_torch.fixtures.synthetic_video import astronaut_head, background_image, face_frames
 from fer_torch.inference.tracking import FlowBoxTracker, TrackingDetector, box_iou, move_detection
 from fer_torch.fixtures.untrained import save_checkpoint, untrained_classifier
@@ -26,9 +27,6 @@ class CountingDetector:
     def detect_faces(self, frame):
         self.calls += 1
         return self.detector.detect_faces(frame)
-
-    def detect(self, frame):
-        return [d.box for d in self.detect_faces(frame)]
 
 
 def scene(heads: list[tuple[int, int]], side: int = 200) -> np.ndarray:
@@ -73,13 +71,13 @@ def test_tracked_face_keeps_its_id_with_detection_skipped(predictor):
     assert {faces[0].face_id for faces in results} == {0}
     reference = build_detector("haar")
     for frame, faces in zip(frames, results):  # tracked boxes stay on the face Haar finds
-        assert box_iou(reference.detect(frame), [faces[0].box])[0, 0] > 0.6
+        assert box_iou(face_boxes(reference, frame), [faces[0].box])[0, 0] > 0.6
 
 
 def test_face_leaving_the_frame_is_dropped_within_k_frames():
     finder = TrackingDetector(build_detector("haar"), K, scale=0.8)
     xs = list(range(150, SIZE[0], 30)) + [SIZE[0]] * (2 * K)  # the head slides out of the right edge
-    found = [finder.detect(scene([(x, 100)])) for x in xs]
+    found = [face_boxes(finder, scene([(x, 100)])) for x in xs]
     assert found[0] and found[1]
     gone = xs.index(SIZE[0])
     assert not any(found[gone + K :])
@@ -91,7 +89,7 @@ def test_new_face_is_found_within_k_frames():
     counting = CountingDetector(build_detector("haar"))
     finder = TrackingDetector(counting, K, scale=0.8)
     frames = [scene([(20, 100)])] * 3 + [scene([(20, 100), (260, 100)])] * (K + 2)
-    found = [finder.detect(frame) for frame in frames]
+    found = [face_boxes(finder, frame) for frame in frames]
     assert [len(boxes) for boxes in found[:3]] == [1, 1, 1]
     first_two = next(i for i, boxes in enumerate(found) if len(boxes) == 2)
     assert first_two - 3 < K
@@ -109,8 +107,8 @@ def test_k1_reproduces_detection_on_every_frame(predictor):
 
 def test_scaled_detection_maps_boxes_back_to_full_resolution():
     astronaut = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
-    (full,) = build_detector("haar").detect(astronaut)
-    (scaled,) = ScaledDetector(build_detector("haar"), 0.6).detect(astronaut)
+    (full,) = face_boxes(build_detector("haar"), astronaut)
+    (scaled,) = face_boxes(ScaledDetector(build_detector("haar"), 0.6), astronaut)
     assert box_iou([full], [scaled])[0, 0] > 0.8
 
 

@@ -15,10 +15,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fer_torch.data.webcam import MANIFEST_NAME, REGIONS, WebcamDatasetWriter, read_manifest
+from fer_torch.data.webcam import MANIFEST_NAME, WebcamDatasetWriter, read_manifest
 from fer_torch.inference.detectors import Detection, FaceDetector, MouthLocator
 from fer_torch.inference.predictor import FACE_MARGIN, face_crops
 from fer_torch.inference.video import Frame
+from fer_torch.spec import REGIONS
 
 def manifest_state(root: str | Path, subject: str) -> tuple[Counter, dict[str, int]]:
     """Crops already collected for ``subject``: counts per ``(label, region)`` and the last frame per label."""

@@ -181,9 +181,9 @@ def run_session(
     summary = SessionSummary(stream.class_names)
     start = time.perf_counter()
     if detect_ahead:
-        detected = ahead.detect_ahead(source, lambda frame: stream.detect(frame.image))
+        detected = ahead.detect_ahead(source, lambda frame: stream.detect_faces(frame.image))
     else:
-        detected = ((frame, stream.detect(frame.image)) for frame in source)
+        detected = ((frame, stream.detect_faces(frame.image)) for frame in source)
     interrupt = DeferredInterrupt()
     try:
         for frame, detections in detected:

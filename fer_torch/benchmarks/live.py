@@ -23,8 +23,10 @@ from pathlib import Path
 
 import torch
 
+from fer_torch.choices import LIVE_DETECT_SCALE
 from fer_torch.errors import ConfigError
-from fer_torch.inference.detectors import DETECTOR_NAMES, LIVE_DETECT_SCALE, Box, build_detector
+from fer_torch.inference.detector_registry import DEFAULT_DETECTOR, DETECTORS, build_detector
+from fer_torch.inference.detectors import Box, face_boxes
 from fer_torch.inference.device import PRECISIONS
 from fer_torch.inference.predictor import Predictor
 from fer_torch.apps.live_session import FaceLog, run_session
@@ -45,7 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="faces in the synthesized video (default: 1)")
     parser.add_argument("--background", choices=BACKGROUNDS, default="scene",
                         help="background of the synthesized video (default: scene, a real photo without faces)")
-    parser.add_argument("--detector", choices=DETECTOR_NAMES, default="haar", help="face detector (default: haar)")
+    parser.add_argument("--detector", choices=DETECTORS.names(), default=DEFAULT_DETECTOR,
+                        help=f"face detector (default: {DEFAULT_DETECTOR})")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     parser.add_argument("--smooth", type=int, default=5, help="smoothing window of the full live path (default: 5)")
     parser.add_argument("--detect-scale", type=float, default=LIVE_DETECT_SCALE,
@@ -150,7 +153,7 @@ def measure(args: argparse.Namespace) -> str:
 
         def detection(name: str, k: int, detect_scale: float) -> int:
             finder = TrackingDetector(detector, k, detect_scale)
-            outputs[name] = [finder.detect(frame) for frame in frames]
+            outputs[name] = [face_boxes(finder, frame) for frame in frames]
             return len(frames)
 
         def detect_and_classify(predictor: Predictor) -> int:

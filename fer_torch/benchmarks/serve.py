@@ -22,7 +22,7 @@ import numpy as np
 
 from fer_torch.benchmarks.live import build_predictors
 from fer_torch.errors import ConfigError, FERError
-from fer_torch.inference.detectors import build_detector
+from fer_torch.inference.detector_registry import build_detector
 from fer_torch.inference.device import torch_threads
 from fer_torch.inference.predictor import Predictor
 from fer_torch.fixtures.synthetic_video import face_frames
@@ -132,7 +132,7 @@ def page_speed(url: str, seconds: float, screenshot: Path | None) -> str:
 
 def measure(args: argparse.Namespace) -> str:
     """Start the server, load-test it, drive the page and format the markdown report."""
-    predictors, model_note = build_predictors(args, build_detector("haar"))
+    predictors, model_note = build_predictors(args, build_detector())
     predictor = predictors["fp32"]
     weights = None if args.arch else args.weights or (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.is_file() else None)
     body = face_jpeg()

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     import cv2
 
     from fer_torch.apps.collect import Collector
-    from fer_torch.inference.detectors import build_detector
+    from fer_torch.inference.detector_registry import build_detector
     from fer_torch.apps.live_session import use_display
     from fer_torch.inference.video import open_source
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 
-from fer_torch.choices import DATA_SOURCES as SOURCES
-from fer_torch.choices import DETECTOR_NAMES, PRECISION_CHOICES, TTA_MODES, VOTES
+from fer_torch.choices import PRECISION_CHOICES, TTA_MODES, VOTES
 from fer_torch.cli.common import ToolArgumentParser
-SPLITS = ("train", "val", "test")
+from fer_torch.data.reader_registry import AUTO, source_choices
+from fer_torch.inference.detector_registry import DEFAULT_DETECTOR, DETECTORS
+from fer_torch.labels import SPLIT_ORDER
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,13 +22,14 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model file: Lightning .ckpt, .safetensors weights, TorchScript .pt or .onnx; repeat "
                              "for an ensemble (default: weights/fer_default.safetensors)")
     parser.add_argument("--data", required=True, help="dataset root: class folders, fer2013.csv or a webcam dataset")
-    parser.add_argument("--split", choices=SPLITS, default="val", help="split to evaluate (default val)")
-    parser.add_argument("--source", choices=SOURCES, default="auto", help="data form (default: detect)")
+    parser.add_argument("--split", choices=SPLIT_ORDER, default="val", help="split to evaluate (default val)")
+    parser.add_argument("--source", choices=source_choices(), default=AUTO, help="data form (default: detect)")
     parser.add_argument("--tta", choices=TTA_MODES, default="none", help="test-time augmentation")
     parser.add_argument("--detect-faces", action="store_true",
                         help="full-frame photos: crop the largest face as live.py does (photos without one count as "
                              "no_face)")
-    parser.add_argument("--detector", choices=DETECTOR_NAMES, default="haar", help="face detector of --detect-faces")
+    parser.add_argument("--detector", choices=DETECTORS.names(), default=DEFAULT_DETECTOR,
+                        help="face detector of --detect-faces")
     parser.add_argument("--all-faces", action="store_true",
                         help="with --detect-faces: score every face of a photo (each with the photo's label)")
     parser.add_argument("--face-margin", type=float, default=0.1, help="face crop margin, fraction of the box side")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from fer_torch.choices import DATA_SOURCES as SOURCES
 from fer_torch.cli.common import ToolArgumentParser
+from fer_torch.data.reader_registry import AUTO, source_choices
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -20,10 +20,11 @@ if TYPE_CHECKING:
 def build_parser() -> argparse.ArgumentParser:
     parser = ToolArgumentParser(prog="inspect_data.py", description=__doc__)
     parser.add_argument("--data", required=True, help="dataset root: class folders, fer2013.csv or a webcam dataset")
-    parser.add_argument("--source", choices=SOURCES, default="auto", help="data form (default: detect)")
+    parser.add_argument("--source", choices=source_choices(), default=AUTO, help="data form (default: detect)")
     parser.add_argument("--classes", nargs="+", metavar="CLASS", help="keep only these classes, in this order")
     parser.add_argument("--split-test-by-prefix", action="store_true",
-                        help="split test/ into PublicTest (val) and PrivateTest (test) by file-name prefix")
+                        help="folder data: split test/ into PublicTest (val) and PrivateTest (test) by file-name "
+                             "prefix")
     parser.add_argument("--json", action="store_true", help="print the counts as one JSON object on the last line")
     parser.add_argument("--grid", type=Path, metavar="PNG", help="write a PNG of sample images per class")
     parser.add_argument("--per-class", type=int, default=8, help="images per class in the grid (default 8)")

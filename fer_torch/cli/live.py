@@ -5,15 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fer_torch.choices import (
-    DETECTOR_NAMES,
-    LIVE_DETECT_EVERY,
-    LIVE_DETECT_SCALE,
-    PRECISION_CHOICES,
-    SMOOTHING_METHODS,
-)
+from fer_torch.choices import LIVE_DETECT_EVERY, LIVE_DETECT_SCALE, PRECISION_CHOICES, SMOOTHING_METHODS
 from fer_torch.cli.common import ToolArgumentParser
 from fer_torch.errors import ConfigError
+from fer_torch.inference.detector_registry import DEFAULT_DETECTOR, DETECTORS
 
 
 def min_size_arg(text: str) -> tuple[int, int]:
@@ -31,19 +26,19 @@ def min_size_arg(text: str) -> tuple[int, int]:
 
 def add_detector_arguments(parser: argparse.ArgumentParser) -> None:
     """``--detector``, ``--scale-factor``, ``--min-neighbors``, ``--min-size`` (shared with collect.py)."""
-    parser.add_argument("--detector", choices=DETECTOR_NAMES, default="haar", help="face detector (default: haar)")
+    parser.add_argument("--detector", choices=DETECTORS.names(), default=DEFAULT_DETECTOR,
+                        help=f"face detector (default: {DEFAULT_DETECTOR})")
     parser.add_argument("--scale-factor", type=float, default=1.3,
-                        help="Haar image pyramid step (default: 1.3, seed 004)")
-    parser.add_argument("--min-neighbors", type=int, default=5, help="Haar detections needed per face (default: 5)")
+                        help="haar: image pyramid step (default: 1.3, seed 004)")
+    parser.add_argument("--min-neighbors", type=int, default=5, help="haar: detections needed per face (default: 5)")
     parser.add_argument("--min-size", type=min_size_arg, default=(30, 30),
                         help="smallest face, N or WxH px (default: 30)")
 
 
 def detector_options(args: argparse.Namespace) -> dict:
-    options = {"min_size": args.min_size}
-    if args.detector == "haar":
-        options.update(scale_factor=args.scale_factor, min_neighbors=args.min_neighbors)
-    return options
+    """The detector options of the command line; the chosen detector gets those it takes
+    (:func:`~fer_torch.inference.detector_registry.build_detector`)."""
+    return {"min_size": args.min_size, "scale_factor": args.scale_factor, "min_neighbors": args.min_neighbors}
 
 
 def add_fast_detection_arguments(parser: argparse.ArgumentParser) -> None:

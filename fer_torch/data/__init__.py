@@ -6,22 +6,17 @@ no albumentations) and one module's import error does not break the others.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-_EXPORTS = {
-    "Samples": "fer_torch.data.samples",
-    "load_splits": "fer_torch.data.readers",
-    "select_classes": "fer_torch.data.readers",
-    "list_class_names": "fer_torch.data.readers",
-    "FERDataModule": "fer_torch.data.datamodule",
-    "FERDataset": "fer_torch.data.dataset",
-    "build_transform": "fer_torch.data.transforms",
-    "preprocess_batch": "fer_torch.data.transforms",
-    "AUGMENTATION_PRESETS": "fer_torch.data.transforms",
-}
+from fer_torch.lazy import lazy_namespace
 
-__all__ = sorted(_EXPORTS)
+__all__, __getattr__, __dir__ = lazy_namespace(globals(), {
+    "fer_torch.data.samples": ("Samples",),
+    "fer_torch.data.readers": ("load_splits", "select_classes", "list_class_names"),
+    "fer_torch.data.datamodule": ("FERDataModule",),
+    "fer_torch.data.dataset": ("FERDataset",),
+    "fer_torch.data.transforms": ("build_transform", "preprocess_batch", "AUGMENTATION_PRESETS"),
+})
 
 if TYPE_CHECKING:
     from fer_torch.data.datamodule import FERDataModule
@@ -29,15 +24,3 @@ if TYPE_CHECKING:
     from fer_torch.data.readers import list_class_names, load_splits, select_classes
     from fer_torch.data.samples import Samples
     from fer_torch.data.transforms import AUGMENTATION_PRESETS, build_transform, preprocess_batch
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'fer_torch.data' has no attribute {name!r}")
-    value = getattr(import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))

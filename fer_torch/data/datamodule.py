@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader
 from fer_torch.data.dataset import FERDataset, seed_worker
 from fer_torch.data.device_augmentation import BatchPreparation, build_device_augmentation
 from fer_torch.data.device_batches import DeviceBatches, preprocess_to_uint8
+from fer_torch.data.reader_registry import check_source
 from fer_torch.data.readers import list_class_names, load_splits, select_classes
 from fer_torch.data.samples import Samples
 from fer_torch.data.transforms import build_augmentation, build_transform
@@ -39,7 +40,8 @@ class FERDataModule(pl.LightningDataModule):
 
     Args:
         root: dataset path (folder root, CSV file or webcam root).
-        source: ``auto`` | ``csv`` | ``folder`` | ``webcam``.
+        source: ``auto`` (detect) or a registered reader: ``csv`` | ``folder`` | ``webcam`` | ... (see
+            :mod:`fer_torch.data.reader_registry`).
         classes: class subset in the wanted label order (aliases allowed); None keeps every class.
         max_per_class: caps on training images per class, e.g. ``{"happy": 4000}`` (seed 001).
         image_size, channels, mean, std, preprocessing, region: the model's :class:`InputSpec`.
@@ -49,7 +51,8 @@ class FERDataModule(pl.LightningDataModule):
             (Kaggle ``train.csv``); for webcam data, the fraction of subjects held out.
         val_split: what validates: ``val`` (default), ``test`` (Kaggle folder release's ``test/``, seed 004)
             or ``val+test`` (PublicTest + PrivateTest, seed 001); see :mod:`fer_torch.data.val_splits`.
-        split_test_by_prefix, strict, cache_dir, use_cache: passed to :func:`load_splits`.
+        split_test_by_prefix, strict, cache_dir, use_cache: passed to :func:`load_splits` (as are ``region``,
+            ``val_fraction`` and ``split_seed``); the reader gets those it takes.
         loader: ``dataloader`` (albumentations per image in DataLoader workers) or ``device``: every split
             preprocessed once into a uint8 tensor on the training device, batches sliced there, the preset
             ``train_augment`` applied per batch with kornia and normalization on the device
@@ -86,7 +89,7 @@ class FERDataModule(pl.LightningDataModule):
         super().__init__()
         self.save_hyperparameters()
         self.root = str(root)
-        self.source = source
+        self.source = check_source(source)
         self.classes = canonical_names(classes) if classes else None
         self.max_per_class = dict(max_per_class) if max_per_class else None
         self.spec = InputSpec(

@@ -1,4 +1,5 @@
-"""Kaggle FER2013 CSV reader: ``fer2013.csv`` (emotion,pixels,Usage), ``train.csv`` and ``test.csv``.
+"""Kaggle FER2013 CSV reader (source ``csv``): ``fer2013.csv`` (emotion,pixels,Usage), ``train.csv`` and ``test.csv``,
+or a folder holding them.
 
 All pixel strings are parsed in one vectorized pass: they are joined with a ``-1`` sentinel between
 rows and read by :func:`numpy.fromstring`; rows are located by the sentinels. Only when that pass
@@ -12,20 +13,50 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fer_torch.data.reader_registry import DataReader
 from fer_torch.data.samples import UNLABELED, Samples
 from fer_torch.errors import DataError, EmptySplitError
-from fer_torch.labels import FER2013_CLASSES
+from fer_torch.labels import FER2013_CLASSES, SPLIT_ORDER
 
 IMAGE_SHAPE = (48, 48)
 PIXELS_PER_IMAGE = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 SPLIT_OF_USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
-SPLIT_ORDER = ("train", "val", "test")
+KAGGLE_CSV_NAMES = ("fer2013.csv", "train.csv", "test.csv")
 _ROW_SENTINEL = -1  # never a valid pixel, so it can mark row boundaries in the joined string
 
 
 def _line(row: int) -> int:
     """1-based file line of a 0-based data row (line 1 is the header)."""
     return row + 2
+
+
+def kaggle_csv_files(root: Path) -> list[Path]:
+    """The Kaggle CSVs a folder holds: ``fer2013.csv`` (all splits) alone, else ``train.csv`` and/or ``test.csv``."""
+    present = [root / name for name in KAGGLE_CSV_NAMES if (root / name).is_file()]
+    return present[:1] if present and present[0].name == "fer2013.csv" else present
+
+
+def is_csv_source(root: Path) -> bool:
+    """True for a .csv file or a folder holding Kaggle CSVs."""
+    if root.is_file():
+        return root.suffix.lower() == ".csv"
+    return root.is_dir() and bool(kaggle_csv_files(root))
+
+
+def read_csv_source(root: Path, *, rgb: bool = False) -> dict[str, Samples]:
+    """A Kaggle CSV file, or the CSVs of a folder (``fer2013.csv``; or ``train.csv`` + ``test.csv`` merged)."""
+    if not root.is_dir():
+        return read_fer2013_csv(root, rgb=rgb)
+    files = kaggle_csv_files(root)
+    if not files:
+        raise DataError(f"{root}: holds none of {', '.join(KAGGLE_CSV_NAMES)}")
+    splits: dict[str, Samples] = {}
+    for path in files:
+        for split, samples in read_fer2013_csv(path, rgb=rgb).items():
+            if split in splits:
+                raise DataError(f"{path}: split {split!r} is also in {files[0]}; keep one CSV per split")
+            splits[split] = samples
+    return {split: splits[split] for split in SPLIT_ORDER if split in splits}
 
 
 def read_fer2013_csv(path: str | Path, rgb: bool = False) -> dict[str, Samples]:
@@ -145,3 +176,11 @@ def _parse_usage(column: pd.Series, path: Path) -> np.ndarray:
         row = int(np.argmax(unknown))
         raise DataError(f"{path}: line {_line(row)}: Usage {column.iloc[row]!r} is not Training, PublicTest or PrivateTest")
     return splits.to_numpy(dtype=object)
+
+
+CSV_READER = DataReader(
+    read=read_csv_source,
+    class_names=lambda root: FER2013_CLASSES,
+    detect=is_csv_source,
+    description=f"a FER2013 .csv file (or a folder holding {', '.join(KAGGLE_CSV_NAMES)})",
+)

@@ -1,4 +1,4 @@
-"""Folder reader: ``ROOT/<split>/<class>/*`` image files (FER2013's folder release and alike).
+"""Folder reader (source ``folder``): ``ROOT/<split>/<class>/*`` image files (FER2013's folder release and alike).
 
 Splits are ``train``, ``val`` and ``test`` (aliases ``training``, ``valid``/``validation``,
 ``testing``); class folder names go through :func:`fer_torch.labels.canonical_name`. Images of any
@@ -18,13 +18,13 @@ import cv2
 import numpy as np
 
 from fer_torch.data.cache import FileEntry, cached_decode
+from fer_torch.data.reader_registry import DataReader
 from fer_torch.data.samples import Samples
 from fer_torch.errors import DataError, EmptySplitError, UnknownClassError
-from fer_torch.labels import canonical_name, in_fer2013_order
+from fer_torch.labels import SPLIT_ORDER, canonical_name, in_fer2013_order
 
 SPLIT_ALIASES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
                  "test": "test", "testing": "test"}
-SPLIT_ORDER = ("train", "val", "test")
 VAL_FILE_PREFIX = "publictest"  # Kaggle's folder release names validation files PublicTest_*.jpg
 DECODE_THREADS = max(1, min(8, os.cpu_count() or 1))
 
@@ -189,3 +189,12 @@ def _split_test_by_prefix(root: Path, splits: dict[str, Samples]) -> dict[str, S
     for part in out.values():
         part.images = stack_if_uniform(part.images)
     return out
+
+
+FOLDER_READER = DataReader(
+    read=read_folders,
+    class_names=list_folder_class_names,
+    detect=lambda root: root.is_dir() and bool(find_split_dirs(root)),
+    description=f"a folder with {'/, '.join(SPLIT_ALIASES)}/ subfolders holding <class>/ folders",
+    priority=1,  # before csv: a folder of split folders that also holds a Kaggle CSV reads as folders
+)

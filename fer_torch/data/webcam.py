@@ -1,4 +1,5 @@
-"""Webcam dataset (seed 000's own data): ``ROOT/<class>/<subject>_<n>.png`` crops plus ``ROOT/manifest.csv``.
+"""Webcam dataset reader (source ``webcam``, seed 000's own data): ``ROOT/<class>/<subject>_<n>.png`` crops plus
+``ROOT/manifest.csv``.
 
 The manifest has columns ``path,label,subject,region,frame`` (path relative to ROOT, region
 ``face`` or ``mouth``). Without a manifest the class folders are scanned (region ``face``, frame
@@ -18,13 +19,14 @@ import pandas as pd
 
 from fer_torch.data.cache import cached_decode, stat_files
 from fer_torch.data.folders import decode_images, keep_decoded
+from fer_torch.data.reader_registry import DataReader
 from fer_torch.data.samples import Samples
 from fer_torch.errors import DataError, EmptySplitError, UnknownClassError
 from fer_torch.labels import FER2013_CLASSES, canonical_name, in_fer2013_order
+from fer_torch.spec import REGIONS
 
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = ("path", "label", "subject", "region", "frame")
-REGIONS = ("face", "mouth")
 UNKNOWN_FRAME = -1
 _FILE_NAME = re.compile(r"^(?P<subject>.+)_(?P<n>\d+)\.[A-Za-z0-9]+$")
 _SUBJECT = re.compile(r"^[A-Za-z0-9][\w.-]*$")
@@ -143,6 +145,16 @@ def read_webcam(root: str | Path, *, rgb: bool = False, region: str | None = Non
     if is_val.any():
         out["val"] = samples.take(np.flatnonzero(is_val))
     return {split: s for split, s in out.items() if len(s)}
+
+
+WEBCAM_READER = DataReader(
+    read=read_webcam,
+    class_names=list_webcam_class_names,
+    detect=lambda root: root.is_dir() and (root / MANIFEST_NAME).is_file(),
+    description=f"a webcam folder with {MANIFEST_NAME} (source='webcam' also reads <class>/<subject>_<n>.png "
+                f"without one)",
+    priority=2,  # a manifest is the surest sign of a form
+)
 
 
 class WebcamDatasetWriter:

@@ -1,38 +1,44 @@
-"""Live inference: face detection, the :class:`Predictor` API, tracking/smoothing and the live loop."""
+"""Live inference: face detection, the :class:`Predictor` API, tracking/smoothing and the live loop.
 
-from fer_torch.inference.detectors import (
-    Detection,
-    DetectorError,
-    HaarFaceDetector,
-    MTCNNFaceDetector,
-    MouthLocator,
-    ScaledDetector,
-    build_detector,
-    crop_with_margin,
-    mouth_box,
-)
-from fer_torch.inference.device import select_device
-from fer_torch.inference.predictor import FaceResult, Predictor
-from fer_torch.inference.smoothing import ProbabilitySmoother
-from fer_torch.inference.stream import StreamPredictor
-from fer_torch.inference.tracking import FaceTracker, FlowBoxTracker, TrackingDetector
+The public names are imported lazily, so ``fer_torch.inference.detector_registry`` (what the tools list in
+``--help``) loads without OpenCV or torch.
+"""
 
-__all__ = [
-    "Detection",
-    "DetectorError",
-    "FaceResult",
-    "FaceTracker",
-    "FlowBoxTracker",
-    "HaarFaceDetector",
-    "MTCNNFaceDetector",
-    "MouthLocator",
-    "Predictor",
-    "ProbabilitySmoother",
-    "ScaledDetector",
-    "StreamPredictor",
-    "TrackingDetector",
-    "build_detector",
-    "crop_with_margin",
-    "mouth_box",
-    "select_device",
-]
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fer_torch.lazy import lazy_namespace
+
+__all__, __getattr__, __dir__ = lazy_namespace(globals(), {
+    "fer_torch.errors": ("DetectorError",),
+    "fer_torch.inference.detector_registry": ("DETECTORS", "build_detector"),
+    "fer_torch.inference.detectors": ("Detection", "FaceDetector", "HaarFaceDetector", "MTCNNFaceDetector",
+                                      "MouthLocator", "ScaledDetector", "crop_with_margin", "face_boxes",
+                                      "mouth_box"),
+    "fer_torch.inference.device": ("select_device",),
+    "fer_torch.inference.predictor": ("FaceResult", "Predictor"),
+    "fer_torch.inference.smoothing": ("ProbabilitySmoother",),
+    "fer_torch.inference.stream": ("StreamPredictor",),
+    "fer_torch.inference.tracking": ("FaceTracker", "FlowBoxTracker", "TrackingDetector"),
+})
+
+if TYPE_CHECKING:
+    from fer_torch.errors import DetectorError
+    from fer_torch.inference.detector_registry import DETECTORS, build_detector
+    from fer_torch.inference.detectors import (
+        Detection,
+        FaceDetector,
+        HaarFaceDetector,
+        MouthLocator,
+        MTCNNFaceDetector,
+        ScaledDetector,
+        crop_with_margin,
+        face_boxes,
+        mouth_box,
+    )
+    from fer_torch.inference.device import select_device
+    from fer_torch.inference.predictor import FaceResult, Predictor
+    from fer_torch.inference.smoothing import ProbabilitySmoother
+    from fer_torch.inference.stream import StreamPredictor
+    from fer_torch.inference.tracking import FaceTracker, FlowBoxTracker, TrackingDetector

@@ -1,6 +1,7 @@
 """Face detectors (OpenCV Haar cascade, facenet-pytorch MTCNN) and the face / mouth crops the models read.
 
 Boxes are ``(x, y, w, h)`` ints in frame pixels. Frames are BGR uint8 (as OpenCV decodes them) or gray uint8.
+Detectors are built by name through :mod:`fer_torch.inference.detector_registry`.
 """
 
 from __future__ import annotations
@@ -13,21 +14,20 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from fer_torch.errors import FERError
+from fer_torch.choices import LIVE_DETECT_SCALE  # noqa: F401  (re-exported; tools read it without OpenCV)
+from fer_torch.errors import DetectorError
+from fer_torch.inference.detector_registry import build_detector  # noqa: F401  (re-exported)
 
 Box = tuple[int, int, int, int]
 
 FACE_CASCADE = "haarcascade_frontalface_default.xml"
 SMILE_CASCADE = "haarcascade_smile.xml"
 MOUTH_ASPECT = 43 / 72  # height / width of seed 000's mouth crops
-from fer_torch.choices import DETECTOR_NAMES, LIVE_DETECT_SCALE  # noqa: E402,F401  (listed by tools without OpenCV)
+MIN_FACE_SIZE = (30, 30)
+"""Smallest face ``(w, h)`` px the detectors look for by default."""
 RELIABLE_FACE_PX = 48
 """Haar (step 1.3, 5 neighbours) finds a face in most frames only once it is about this wide in the image it scans
 (24 px is its window, but a 36-40 px face is missed in 1 frame of 3 to 5 on the synthetic clips)."""
-
-
-class DetectorError(FERError, RuntimeError):
-    """A face detector cannot be built (missing cascade file, facenet-pytorch absent)."""
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,14 @@ class Detection:
 
 
 class FaceDetector(Protocol):
-    """What the predictor needs from a detector."""
-
-    def detect(self, frame: np.ndarray) -> list[Box]: ...
+    """What the predictor needs from a detector: the faces of a BGR or gray frame, left to right."""
 
     def detect_faces(self, frame: np.ndarray) -> list[Detection]: ...
+
+
+def face_boxes(detector: FaceDetector, frame: np.ndarray) -> list[Box]:
+    """The boxes ``(x, y, w, h)`` of the faces ``detector`` finds in ``frame``, left to right."""
+    return [d.box for d in detector.detect_faces(frame)]
 
 
 def to_gray(frame: np.ndarray) -> np.ndarray:
@@ -74,7 +77,7 @@ class HaarFaceDetector:
         self,
         scale_factor: float = 1.3,
         min_neighbors: int = 5,
-        min_size: tuple[int, int] = (30, 30),
+        min_size: tuple[int, int] = MIN_FACE_SIZE,
         cascade: str = FACE_CASCADE,
     ) -> None:
         if scale_factor <= 1.0:
@@ -84,16 +87,13 @@ class HaarFaceDetector:
         self.min_size = (int(min_size[0]), int(min_size[1]))
         self.cascade = load_cascade(cascade)
 
-    def detect(self, frame: np.ndarray) -> list[Box]:
-        """Face boxes ``(x, y, w, h)`` in a BGR or gray frame, left to right."""
+    def detect_faces(self, frame: np.ndarray) -> list[Detection]:
+        """Faces (boxes without landmarks) in a BGR or gray frame, left to right."""
         found = self.cascade.detectMultiScale(
             to_gray(frame), scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors, minSize=self.min_size
         )
-        return sorted((tuple(int(v) for v in box) for box in found), key=lambda b: (b[0], b[1]))
-
-    def detect_faces(self, frame: np.ndarray) -> list[Detection]:
-        """Like :meth:`detect`, as :class:`Detection` objects without landmarks."""
-        return [Detection(box) for box in self.detect(frame)]
+        boxes = sorted((tuple(int(v) for v in box) for box in found), key=lambda b: (b[0], b[1]))
+        return [Detection(box) for box in boxes]
 
 
 class MTCNNFaceDetector:
@@ -127,9 +127,10 @@ class MTCNNFaceDetector:
                 faces.append(Detection((x1, y1, x2 - x1, y2 - y1), np.asarray(marks, dtype=np.float32), float(prob)))
         return sorted(faces, key=lambda d: (d.box[0], d.box[1]))
 
-    def detect(self, frame: np.ndarray) -> list[Box]:
-        """Face boxes ``(x, y, w, h)``, left to right."""
-        return [d.box for d in self.detect_faces(frame)]
+
+def mtcnn_detector(min_size: tuple[int, int] = MIN_FACE_SIZE, device: str = "cpu") -> MTCNNFaceDetector:
+    """The ``mtcnn`` entry of the detector registry: MTCNN on ``device`` finding faces from ``min(min_size)`` px."""
+    return MTCNNFaceDetector(device=device, min_face_size=min(min_size))
 
 
 class ScaledDetector:
@@ -157,32 +158,12 @@ class ScaledDetector:
         small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
         return [scaled_back(d, scale, frame.shape) for d in self.detector.detect_faces(small)]
 
-    def detect(self, frame: np.ndarray) -> list[Box]:
-        """Face boxes ``(x, y, w, h)`` in the frame's pixels, left to right."""
-        return [d.box for d in self.detect_faces(frame)]
-
 
 def scaled_back(detection: Detection, scale: float, shape: tuple[int, ...]) -> Detection:
     """A detection made on a frame resized by ``scale``, in the pixels of the full frame of ``shape``."""
     box = clip_box(tuple(int(round(v / scale)) for v in detection.box), shape)
     marks = None if detection.landmarks is None else detection.landmarks / np.float32(scale)
     return Detection(box, marks, detection.score)
-
-
-def build_detector(
-    name: str = "haar",
-    *,
-    scale_factor: float = 1.3,
-    min_neighbors: int = 5,
-    min_size: tuple[int, int] = (30, 30),
-    device: str = "cpu",
-) -> FaceDetector:
-    """Detector by name (``haar`` | ``mtcnn``); ``min_size`` becomes MTCNN's ``min_face_size``."""
-    if name == "haar":
-        return HaarFaceDetector(scale_factor=scale_factor, min_neighbors=min_neighbors, min_size=min_size)
-    if name == "mtcnn":
-        return MTCNNFaceDetector(device=device, min_face_size=min(min_size))
-    raise DetectorError(f"unknown detector {name!r}; choose from {', '.join(DETECTOR_NAMES)}")
 
 
 def clip_box(box: Box, shape: tuple[int, ...]) -> Box:

@@ -18,15 +18,8 @@ import cv2
 import numpy as np
 import torch
 
-from fer_torch.inference.detectors import (
-    Box,
-    Detection,
-    FaceDetector,
-    MouthLocator,
-    build_detector,
-    clip_box,
-    expand_box,
-)
+from fer_torch.inference.detector_registry import DEFAULT_DETECTOR, build_detector
+from fer_torch.inference.detectors import Box, Detection, FaceDetector, MouthLocator, clip_box, expand_box
 from fer_torch.inference.classifier import LoadedClassifier
 from fer_torch.inference.device import PRECISIONS
 from fer_torch.inference.detect_ahead import detect_ahead
@@ -119,7 +112,7 @@ class Predictor:
         self.dtype = PRECISIONS[self.precision]
         self.class_names = model.class_names
         self.input_spec = model.input_spec
-        self.detector = detector if detector is not None else build_detector("haar")
+        self.detector = detector if detector is not None else build_detector()
         self.margin = margin
         self.mouth_locator = MouthLocator()
 
@@ -133,14 +126,15 @@ class Predictor:
         cls,
         path: str | Path | None = None,
         device: str | torch.device = "auto",
-        detector: str | FaceDetector = "haar",
+        detector: str | FaceDetector = DEFAULT_DETECTOR,
         margin: float = FACE_MARGIN,
         precision: str = "fp32",
         **detector_options,
     ) -> "Predictor":
         """Load a model file (checkpoint, weights, TorchScript or ONNX; default: the shipped weights) with
-        :meth:`LoadedClassifier.from_weights` and build the named detector (``haar`` | ``mtcnn``; options
-        ``scale_factor``, ``min_neighbors``, ``min_size``); ``precision`` is ``fp32``, ``bf16`` or ``auto``."""
+        :meth:`LoadedClassifier.from_weights` and build the named detector on the model's device
+        (:func:`~fer_torch.inference.detector_registry.build_detector` with ``detector_options``, e.g. ``min_size``,
+        Haar's ``scale_factor`` and ``min_neighbors``); ``precision`` is ``fp32``, ``bf16`` or ``auto``."""
         classifier = LoadedClassifier.from_weights(path, device, precision)
         if isinstance(detector, str):
             detector = build_detector(detector, device=str(classifier.device), **detector_options)

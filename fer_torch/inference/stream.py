@@ -28,14 +28,14 @@ class StreamPredictor:
     def class_names(self) -> tuple[str, ...]:
         return self.predictor.class_names
 
-    def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
+    def detect_faces(self, frame_bgr: np.ndarray) -> list[Detection]:
         """Faces of the next frame, detected or tracked (call in frame order; may run ahead of
         :meth:`predict_detections` in another thread)."""
         return self.face_finder.detect_faces(frame_bgr)
 
     def predict_frame(self, frame_bgr: np.ndarray) -> list[FaceResult]:
         """Classify the faces of the next frame of the stream."""
-        return self.predict_detections(frame_bgr, self.detect(frame_bgr))
+        return self.predict_detections(frame_bgr, self.detect_faces(frame_bgr))
 
     def predict_detections(self, frame_bgr: np.ndarray, detections: list[Detection]) -> list[FaceResult]:
         """Classify the already-detected faces of the next frame of the stream, then track and smooth them."""

@@ -185,7 +185,3 @@ class TrackingDetector:
                 return None
             moved.append(move_detection(face, *step, gray.shape))
         return moved
-
-    def detect(self, frame: np.ndarray) -> list[Box]:
-        """Face boxes of the next frame of the stream."""
-        return [d.box for d in self.detect_faces(frame)]

@@ -21,9 +21,9 @@ class LockedStreamPredictor(StreamPredictor):
         super().__init__(predictor, smooth, method, detect_every=detect_every, detect_scale=detect_scale)
         self.lock = lock
 
-    def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
+    def detect_faces(self, frame_bgr: np.ndarray) -> list[Detection]:
         with self.lock:
-            return super().detect(frame_bgr)
+            return super().detect_faces(frame_bgr)
 
     def predict_detections(self, frame_bgr: np.ndarray, detections: list[Detection]) -> list[FaceResult]:
         with self.lock:
