@@ -35,16 +35,16 @@ class FERClassifier(pl.LightningModule):
         label_smoothing: cross-entropy label smoothing.
         optimizer: registry name (``fer_torch.lit.optimizers.OPTIMIZERS``: ``adam``, ``adamw``, ``sgd``).
         lr, weight_decay: learning rate and weight decay of every parameter group.
-        optimizer_options: the optimizer's own options, defaults in its factory: ``sgd`` takes ``momentum``
-            (0.9) and ``nesterov``; ``adam``/``adamw`` take ``betas``.
+        optimizer_options: the optimizer's own options (its factory's keyword-only parameters, with their
+            defaults): ``sgd`` takes ``momentum`` and ``nesterov``; ``adam``/``adamw`` take ``betas``.
         scheduler: registry name (``fer_torch.lit.schedulers.SCHEDULERS``): ``none``, ``plateau``
             (ReduceLROnPlateau), ``cosine`` (T_max = ``trainer.max_epochs``) or ``onecycle`` (total steps =
             ``trainer.estimated_stepping_batches``).
-        scheduler_options: the scheduler's own options, defaults in its factory: ``plateau`` takes ``monitor``
-            (``val/acc``), ``mode``, ``factor``, ``patience``, ``min_lr`` and ``min_delta`` (an absolute
-            improvement, Keras' ``min_delta``); ``cosine`` ``eta_min``; ``onecycle`` ``pct_start``. ``none``
-            and ``plateau`` take ``time_decay``, Keras' optimizer ``decay`` (seed 003's SGD ``decay=1e-4``):
-            the rate is divided by ``1 + time_decay * step`` after ``step`` optimizer steps.
+        scheduler_options: the scheduler's own options, likewise: ``plateau`` takes ``monitor``, ``mode``,
+            ``factor``, ``patience``, ``min_lr`` and ``min_delta`` (an absolute improvement, Keras'
+            ``min_delta``); ``cosine`` ``eta_min``; ``onecycle`` ``pct_start``. ``none`` and ``plateau`` take
+            ``time_decay``, Keras' optimizer ``decay`` (seed 003's SGD ``decay=1e-4``): the rate is divided by
+            ``1 + time_decay * step`` after ``step`` optimizer steps.
         mixup_alpha: MixUp Beta(alpha, alpha) on training batches; 0 turns it off.
         channels_last: run the model in channels-last memory format (faster convolutions on CPU/GPU).
         cutmix_alpha: CutMix Beta(alpha, alpha); with ``mixup_alpha`` too, each batch gets one of the two.
@@ -235,6 +235,7 @@ class FERClassifier(pl.LightningModule):
         optimizer = build_optimizer(hp.optimizer, [g for g in self.param_groups() if g["params"]], lr=hp.lr,
                                     weight_decay=hp.weight_decay, fused=hp.fused_optimizer,
                                     options=hp.optimizer_options)
+        # _trainer, not trainer: None rather than an error when built outside a fit.
         schedulers = build_schedulers(hp.scheduler, optimizer, self._trainer, hp.scheduler_options)
         if len(schedulers) > 1:
             return [optimizer], schedulers
