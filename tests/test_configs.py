@@ -50,9 +50,10 @@ def test_seed_specific_settings():
     five = _parse(CONFIGS / "seed003_five_layer_cnn.yaml")
     assert five.data.preprocessing == ["unsharp_mask"]
     resnet = _parse(CONFIGS / "seed003_resnet50.yaml")
-    assert (resnet.model.optimizer, resnet.model.lr, resnet.model.momentum, resnet.model.nesterov) == ("sgd", 0.01, 0.9, True)
-    assert (resnet.model.scheduler, resnet.model.plateau_factor, resnet.model.plateau_patience) == ("plateau", 0.5, 9)
-    assert (resnet.model.time_decay, resnet.model.weight_decay, resnet.model.plateau_min_delta) == (1e-4, 0.0, 1e-4)
+    sgd, plateau = resnet.model.optimizer_options, resnet.model.scheduler_options
+    assert (resnet.model.optimizer, resnet.model.lr, sgd["momentum"], sgd["nesterov"]) == ("sgd", 0.01, 0.9, True)
+    assert (resnet.model.scheduler, plateau["factor"], plateau["patience"]) == ("plateau", 0.5, 9)
+    assert (plateau["time_decay"], resnet.model.weight_decay, plateau["min_delta"]) == (1e-4, 0.0, 1e-4)
     finetune = resnet.trainer.callbacks[0].init_args
     assert (finetune.phase2_lr, finetune.phase2_early_stopping_patience, finetune.train_bn) == (1e-4, 20, True)
     assert _parse(CONFIGS / "seed003_resnet50_class_weights.yaml").model.class_weights == "balanced"
@@ -62,11 +63,12 @@ def test_seed_specific_settings():
 
 def test_seed002_keras_callbacks_and_ablations():
     c = _parse(CONFIGS / "seed002_bn_cnn.yaml")
-    assert (c.model.plateau_patience, c.model.plateau_min_delta) == (2, 1e-4)  # Keras patience 3, absolute delta
+    assert (c.model.scheduler_options["patience"], c.model.scheduler_options["min_delta"]) == (2, 1e-4)  # Keras patience 3, absolute delta
     assert c.trainer.callbacks[0].class_path == "fer_torch.callbacks.BestWeightsEarlyStopping"
     a, b = _parse(CONFIGS / "seed002_model_a.yaml"), _parse(CONFIGS / "seed002_model_b.yaml")
     assert (a.model.arch, a.model.optimizer) == ("bn_cnn_two_conv", "adam")
-    assert (b.model.arch, b.model.optimizer, b.model.lr, b.model.momentum) == ("bn_cnn_avg_pool", "sgd", 1e-3, 0.0)
+    b_momentum = b.model.optimizer_options["momentum"]
+    assert (b.model.arch, b.model.optimizer, b.model.lr, b_momentum) == ("bn_cnn_avg_pool", "sgd", 1e-3, 0.0)
 
 
 def test_seed003_ensemble_recipe_lists_seven_trainable_members():

@@ -94,7 +94,8 @@ def test_unknown_unfreeze_layer_is_a_one_line_error():
 
 @pytest.mark.parametrize(
     "optimizer",
-    [dict(optimizer="sgd", momentum=0.9, nesterov=True, weight_decay=0.1), dict(optimizer="adamw", weight_decay=0.5)],
+    [dict(optimizer="sgd", optimizer_options={"momentum": 0.9, "nesterov": True}, weight_decay=0.1),
+     dict(optimizer="adamw", weight_decay=0.5)],
     ids=["sgd_nesterov_wd", "adamw"],
 )
 def test_frozen_weights_do_not_move_in_phase_1(optimizer):
@@ -124,8 +125,9 @@ def _fit_module(module, finetuning, epochs):
 def test_switch_happens_at_the_configured_epoch_with_phase2_lr_and_plateau_scheduler():
     ft = TwoPhaseFinetuning(unfreeze_at_epoch=2, train_bn=False, phase2_lr=1e-4, phase2_early_stopping_patience=20)
     es = EarlyStopping(monitor="val/acc", mode="max", patience=5)
-    model, trainer, rows = _fit(ft, 4, extra=[es], optimizer="sgd", lr=0.01, momentum=0.9, nesterov=True,
-                                weight_decay=1e-4, scheduler="plateau", plateau_patience=10)
+    model, trainer, rows = _fit(ft, 4, extra=[es], optimizer="sgd", lr=0.01, weight_decay=1e-4,
+                                optimizer_options={"momentum": 0.9, "nesterov": True}, scheduler="plateau",
+                                scheduler_options={"patience": 10})
     all_params = CONV1 + BN1 + CONV2 + BN2 + HEAD
     assert [(e, phase, n) for e, phase, n, _ in rows] == [
         (0, 1, HEAD), (1, 1, HEAD), (2, 2, all_params), (3, 2, all_params)

@@ -62,9 +62,9 @@ def test_plain_early_stopping_keeps_the_last_weights():
 
 
 def plateau_lrs(values, **kwargs) -> list[float]:
-    settings = {"plateau_patience": 0, **kwargs}
-    classifier = FERClassifier(arch="bn_cnn", scheduler="plateau", plateau_mode="min", plateau_factor=0.1, lr=1.0,
-                               **settings)
+    settings = {"patience": 0, **kwargs}
+    classifier = FERClassifier(arch="bn_cnn", scheduler="plateau", lr=1.0,
+                               scheduler_options={"mode": "min", "factor": 0.1, **settings})
     config = classifier.configure_optimizers()
     scheduler, optimizer = config["lr_scheduler"]["scheduler"], config["optimizer"]
     lrs = []
@@ -77,18 +77,18 @@ def plateau_lrs(values, **kwargs) -> list[float]:
 def test_plateau_min_delta_is_absolute():
     # 1.0 -> 0.95 improves by 0.05: enough for PyTorch's relative 1e-4, not for an absolute min_delta of 0.1.
     assert plateau_lrs([1.0, 0.95]) == [1.0, 1.0]
-    assert plateau_lrs([1.0, 0.95], plateau_min_delta=0.1) == pytest.approx([1.0, 0.1])
-    assert plateau_lrs([1.0, 0.85], plateau_min_delta=0.1) == [1.0, 1.0]
+    assert plateau_lrs([1.0, 0.95], min_delta=0.1) == pytest.approx([1.0, 0.1])
+    assert plateau_lrs([1.0, 0.85], min_delta=0.1) == [1.0, 1.0]
 
 
 def test_plateau_patience_is_keras_patience_minus_one():
     # Keras' patience 3 cuts on the 3rd epoch without improvement; PyTorch does with patience 2 (the configs' mapping).
-    assert plateau_lrs([1.0, 1.0, 1.0, 1.0], plateau_patience=2) == pytest.approx([1.0, 1.0, 1.0, 0.1])
+    assert plateau_lrs([1.0, 1.0, 1.0, 1.0], patience=2) == pytest.approx([1.0, 1.0, 1.0, 0.1])
 
 
 def test_time_decay_is_keras_sgd_decay_and_composes_with_plateau():
-    classifier = FERClassifier(arch="bn_cnn", optimizer="sgd", lr=0.1, scheduler="plateau", plateau_mode="min",
-                               plateau_patience=0, plateau_factor=0.5, time_decay=0.5)
+    classifier = FERClassifier(arch="bn_cnn", optimizer="sgd", lr=0.1, scheduler="plateau",
+                               scheduler_options={"mode": "min", "patience": 0, "factor": 0.5, "time_decay": 0.5})
     optimizers, configs = classifier.configure_optimizers()
     optimizer, plateau, decay = optimizers[0], configs[0]["scheduler"], configs[1]["scheduler"]
     assert (configs[0]["interval"], configs[1]["interval"]) == ("epoch", "step")
@@ -105,17 +105,18 @@ def test_time_decay_is_keras_sgd_decay_and_composes_with_plateau():
 
 
 def test_time_decay_alone_and_bad_combination():
-    optimizer_config = FERClassifier(arch="bn_cnn", time_decay=1e-4).configure_optimizers()
+    optimizer_config = FERClassifier(arch="bn_cnn", scheduler_options={"time_decay": 1e-4}).configure_optimizers()
     assert optimizer_config["lr_scheduler"]["interval"] == "step"
     with pytest.raises(ConfigError, match="time_decay combines with scheduler none or plateau, not 'onecycle'"):
-        FERClassifier(arch="bn_cnn", scheduler="onecycle", time_decay=1e-4)
+        FERClassifier(arch="bn_cnn", scheduler="onecycle", scheduler_options={"time_decay": 1e-4})
 
 
 def test_time_decay_in_a_lightning_fit(fer_folder):
     from fer_torch.data.datamodule import FERDataModule
 
     dm = FERDataModule(root=str(fer_folder), batch_size=8, num_workers=0, train_augment=None)
-    model = FERClassifier(arch="plain_cnn", optimizer="sgd", lr=0.1, scheduler="plateau", time_decay=0.25,
+    model = FERClassifier(arch="plain_cnn", optimizer="sgd", lr=0.1, scheduler="plateau",
+                          scheduler_options={"time_decay": 0.25},
                           class_names=list(dm.class_names), num_classes=dm.num_classes)
     trainer = pl.Trainer(max_epochs=1, limit_train_batches=4, limit_val_batches=1, logger=False,
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)

@@ -46,8 +46,8 @@ def _loaders(n=16, classes=3, size=(43, 72)):
     "settings",
     [
         dict(optimizer="adamw", scheduler="cosine", weight_decay=0.01),
-        dict(optimizer="sgd", nesterov=True, scheduler="onecycle"),
-        dict(optimizer="adam", scheduler="plateau", plateau_monitor="val/loss", plateau_mode="min"),
+        dict(optimizer="sgd", optimizer_options={"nesterov": True}, scheduler="onecycle"),
+        dict(optimizer="adam", scheduler="plateau", scheduler_options={"monitor": "val/loss", "mode": "min"}),
         dict(mixup_alpha=0.4, label_smoothing=0.1, channels_last=True, class_weights=[1.0, 2.0, 3.0]),
     ],
     ids=["adamw_cosine", "sgd_onecycle", "adam_plateau", "mixup_smoothing_channels_last_weights"],

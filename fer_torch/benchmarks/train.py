@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from pytorch_lightning.callbacks import Callback
 from torch.utils.data import DataLoader, TensorDataset
 
+from fer_torch.callbacks.seeding import EpochReseeding
 from fer_torch.data.datamodule import FERDataModule
 from fer_torch.data.export import write_folders
 from fer_torch.fixtures.synthetic_images import make_synthetic_samples
@@ -94,7 +95,7 @@ def lightning_images_per_s(arch: str, precision: str, batch: int, steps: int, wa
     timer = SteadyStateTimer(warmup)
     trainer = pl.Trainer(accelerator=device, devices=1, precision=precision, max_epochs=1, logger=False,
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-                         limit_val_batches=0, num_sanity_val_steps=0, callbacks=[timer])
+                         limit_val_batches=0, num_sanity_val_steps=0, callbacks=[timer, EpochReseeding()])
     trainer.fit(FERClassifier(arch, num_classes=7, optimizer="adam", lr=1e-3), _loader(arch, batch, warmup + steps))
     return timer.batches * batch / (timer.end - timer.start)
 
@@ -158,7 +159,7 @@ def fit_timing(root: Path, arch: str, loader: str, precision: str, compile_mode:
     trainer = pl.Trainer(accelerator=args.device, devices=1, precision=precision, max_epochs=args.epochs,
                          logger=False, enable_checkpointing=False, enable_progress_bar=False,
                          enable_model_summary=False, limit_val_batches=0, num_sanity_val_steps=0,
-                         callbacks=[timer], benchmark=args.device == "gpu")
+                         callbacks=[timer, EpochReseeding()], benchmark=args.device == "gpu")
     start = time.perf_counter()
     trainer.fit(model, datamodule=dm)
     steady = sum(timer.images[1:]) / sum(e - s for s, e in zip(timer.starts[1:], timer.ends[1:]))

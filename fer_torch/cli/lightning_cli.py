@@ -21,6 +21,7 @@ from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 from pytorch_lightning.loggers.csv_logs import ExperimentWriter
 
+from fer_torch.callbacks.seeding import EpochReseeding
 from fer_torch.cli.common import one_line
 from fer_torch.data.datamodule import FERDataModule
 from fer_torch.errors import CheckpointError, ConfigError
@@ -32,6 +33,8 @@ DEFAULT_ROOT_DIR = "runs"
 
 class FERTrainCLI(LightningCLI):
     """LightningCLI with the datamodule -> model links and the default callbacks and loggers.
+
+    :class:`EpochReseeding` is a trainer default: Lightning appends it to the config's ``trainer.callbacks``.
 
     Parse errors raise :class:`jsonargparse.ArgumentError` (``exit_on_error=False``) instead of printing the
     whole usage block: :func:`build_cli` turns them into one-line :class:`ConfigError`.
@@ -45,6 +48,7 @@ class FERTrainCLI(LightningCLI):
             args=args,
             run=False,
             seed_everything_default=42,
+            trainer_defaults={"callbacks": [EpochReseeding()]},
             save_config_kwargs={"overwrite": True},
             parser_kwargs=parser_kwargs,
             **kwargs,

@@ -121,7 +121,9 @@ def _classifier_file(path: Path, kind: str, hparams: dict[str, Any], state_dict:
     from fer_torch.lit.classifier import FERClassifier  # deferred: Lightning is a heavy import
 
     accepted = inspect.signature(FERClassifier.__init__).parameters
-    kwargs = {k: v for k, v in hparams.items() if k in accepted and k != "self"}
+    # Registry names of training only: a model trained with a plugin's optimizer loads without the plugin.
+    training_only = ("optimizer", "optimizer_options", "scheduler", "scheduler_options")
+    kwargs = {k: v for k, v in hparams.items() if k in accepted and k not in ("self", *training_only)}
     try:
         model = FERClassifier(**{**kwargs, "pretrained": False})
     except FERError as exc:

@@ -1,13 +1,10 @@
-"""One LightningModule for every architecture: loss, metrics, optimizers and schedules from plain arguments."""
+"""One LightningModule for every architecture: loss, metrics, and the optimizer and schedule named in its arguments."""
 
 from __future__ import annotations
 
-import os
-import random
 from collections.abc import Callable
 from typing import Any, Literal
 
-import numpy as np
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
@@ -18,10 +15,9 @@ from torchvision.transforms import v2
 from fer_torch.errors import ConfigError
 from fer_torch.labels import FER2013_CLASSES
 from fer_torch.lit.metrics import classification_metrics
+from fer_torch.lit.optimizers import build_optimizer, check_optimizer
+from fer_torch.lit.schedulers import build_schedulers, check_scheduler
 from fer_torch.spec import InputSpec
-
-OptimizerName = Literal["adam", "adamw", "sgd"]
-SchedulerName = Literal["none", "plateau", "cosine", "onecycle"]
 
 
 class FERClassifier(pl.LightningModule):
@@ -37,14 +33,18 @@ class FERClassifier(pl.LightningModule):
         input_spec: :meth:`InputSpec.to_dict` of the preprocessing, saved in the checkpoint.
         class_weights: ``None``, ``"balanced"`` (the datamodule's train-split weights) or one weight per class.
         label_smoothing: cross-entropy label smoothing.
-        optimizer, lr, weight_decay, momentum, nesterov, betas: optimizer settings (SGD uses momentum/nesterov,
-            Adam/AdamW use betas).
-        scheduler: ``none``, ``plateau`` (ReduceLROnPlateau on ``plateau_monitor``), ``cosine`` (T_max =
-            ``trainer.max_epochs``) or ``onecycle`` (total steps = ``trainer.estimated_stepping_batches``).
-        time_decay: Keras' optimizer ``decay`` (seed 003's SGD ``decay=1e-4``): the learning rate is divided by
-            ``1 + time_decay * step`` after ``step`` optimizer steps, on top of ``none`` or ``plateau``; 0 is off.
-        plateau_min_delta: an absolute improvement the plateau monitor must make (Keras' ``min_delta``);
-            None keeps PyTorch's relative threshold (1e-4 of the best value).
+        optimizer: registry name (``fer_torch.lit.optimizers.OPTIMIZERS``: ``adam``, ``adamw``, ``sgd``).
+        lr, weight_decay: learning rate and weight decay of every parameter group.
+        optimizer_options: the optimizer's own options (its factory's keyword-only parameters, with their
+            defaults): ``sgd`` takes ``momentum`` and ``nesterov``; ``adam``/``adamw`` take ``betas``.
+        scheduler: registry name (``fer_torch.lit.schedulers.SCHEDULERS``): ``none``, ``plateau``
+            (ReduceLROnPlateau), ``cosine`` (T_max = ``trainer.max_epochs``) or ``onecycle`` (total steps =
+            ``trainer.estimated_stepping_batches``).
+        scheduler_options: the scheduler's own options, likewise: ``plateau`` takes ``monitor``, ``mode``,
+            ``factor``, ``patience``, ``min_lr`` and ``min_delta`` (an absolute improvement, Keras'
+            ``min_delta``); ``cosine`` ``eta_min``; ``onecycle`` ``pct_start``. ``none`` and ``plateau`` take
+            ``time_decay``, Keras' optimizer ``decay`` (seed 003's SGD ``decay=1e-4``): the rate is divided by
+            ``1 + time_decay * step`` after ``step`` optimizer steps.
         mixup_alpha: MixUp Beta(alpha, alpha) on training batches; 0 turns it off.
         channels_last: run the model in channels-last memory format (faster convolutions on CPU/GPU).
         cutmix_alpha: CutMix Beta(alpha, alpha); with ``mixup_alpha`` too, each batch gets one of the two.
@@ -67,22 +67,12 @@ class FERClassifier(pl.LightningModule):
         input_spec: dict[str, Any] | None = None,
         class_weights: Literal["balanced"] | list[float] | None = None,
         label_smoothing: float = 0.0,
-        optimizer: OptimizerName = "adam",
+        optimizer: str = "adam",
         lr: float = 1e-3,
         weight_decay: float = 0.0,
-        momentum: float = 0.9,
-        nesterov: bool = False,
-        betas: tuple[float, float] = (0.9, 0.999),
-        scheduler: SchedulerName = "none",
-        plateau_monitor: str = "val/acc",
-        plateau_mode: Literal["min", "max"] = "max",
-        plateau_factor: float = 0.5,
-        plateau_patience: int = 10,
-        plateau_min_lr: float = 0.0,
-        cosine_eta_min: float = 0.0,
-        onecycle_pct_start: float = 0.3,
-        plateau_min_delta: float | None = None,
-        time_decay: float = 0.0,
+        optimizer_options: dict[str, Any] | None = None,
+        scheduler: str = "none",
+        scheduler_options: dict[str, Any] | None = None,
         mixup_alpha: float = 0.0,
         channels_last: bool = False,
         cutmix_alpha: float = 0.0,
@@ -97,13 +87,15 @@ class FERClassifier(pl.LightningModule):
             raise ConfigError(f"{len(class_names)} class names {list(class_names)} for num_classes={num_classes}")
         if isinstance(class_weights, list) and len(class_weights) != num_classes:
             raise ConfigError(f"class_weights has {len(class_weights)} values for {num_classes} classes")
-        if time_decay and scheduler not in ("none", "plateau"):
-            raise ConfigError(f"time_decay combines with scheduler none or plateau, not {scheduler!r}")
+        check_optimizer(optimizer, optimizer_options)
+        check_scheduler(scheduler, scheduler_options)
         if isinstance(class_weights, str) and class_weights != "balanced":
             raise ConfigError(f"class_weights must be 'balanced', a list or null, got {class_weights!r}")
         # Plain types only (lists/dicts/str), so checkpoints load with torch.load(weights_only=True);
         # save_hyperparameters reads these normalized locals.
         class_names = list(class_names) if class_names is not None else None
+        optimizer_options = dict(optimizer_options) if optimizer_options is not None else None
+        scheduler_options = dict(scheduler_options) if scheduler_options is not None else None
         input_spec = InputSpec.from_dict(input_spec).to_dict() if input_spec is not None else None
         self.save_hyperparameters()
         self.model = create_model(
@@ -185,30 +177,11 @@ class FERClassifier(pl.LightningModule):
             logits, target, weight=self.class_weight, label_smoothing=self.hparams.label_smoothing
         )
 
-    # Re-seed from (global seed, epoch) right before each epoch's data iterator is created, so a run resumed
-    # from an end-of-epoch checkpoint shuffles and drops out exactly like the uninterrupted run (Lightning
-    # does not checkpoint RNG state). Those points are fit start (first epoch, fresh or resumed; the sanity
-    # check runs under isolate_rng) and the end of every training epoch.
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        self._start_epoch = int(checkpoint.get("epoch", -1)) + 1
-
-    def on_fit_start(self) -> None:
-        self._reseed(getattr(self, "_start_epoch", 0))
-
     def on_train_epoch_end(self) -> None:
         # Training metrics are accumulated by torchmetrics and logged once per epoch: a per-step self.log costs
         # ~1 ms of Lightning bookkeeping, 10% of a small model's step (tools/benchmark.py train).
         self.log("train/loss", self.train_loss, prog_bar=True)
         self.log("train/acc", self.train_acc, prog_bar=True)
-        self._reseed(self.current_epoch + 1)
-
-    def _reseed(self, epoch: int) -> None:
-        if "PL_GLOBAL_SEED" not in os.environ:
-            return
-        seed = int(os.environ["PL_GLOBAL_SEED"]) + epoch + 1000 * self.global_rank
-        random.seed(seed)
-        np.random.seed(seed % 2**32)
-        torch.manual_seed(seed)
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         x, y = batch
@@ -259,61 +232,14 @@ class FERClassifier(pl.LightningModule):
 
     def configure_optimizers(self) -> dict[str, Any] | tuple[list, list]:
         hp = self.hparams
-        groups = [g for g in self.param_groups() if g["params"]]
-        fused = {"fused": hp.fused_optimizer} if hp.get("fused_optimizer") is not None else {}
-        if hp.optimizer == "sgd":
-            optimizer = torch.optim.SGD(
-                groups, lr=hp.lr, momentum=hp.momentum, nesterov=hp.nesterov, weight_decay=hp.weight_decay, **fused
-            )
-        elif hp.optimizer in ("adam", "adamw"):
-            cls = torch.optim.Adam if hp.optimizer == "adam" else torch.optim.AdamW
-            optimizer = cls(groups, lr=hp.lr, betas=tuple(hp.betas), weight_decay=hp.weight_decay, **fused)
-        else:
-            raise ConfigError(f"unknown optimizer {hp.optimizer!r}; choose adam, adamw or sgd")
-        schedulers = [self._lr_scheduler(optimizer)] if hp.scheduler != "none" else []
-        if hp.get("time_decay"):
-            decay = torch.optim.lr_scheduler.MultiplicativeLR(optimizer, _TimeDecayStep(hp.time_decay))
-            schedulers.append({"scheduler": decay, "interval": "step"})
+        optimizer = build_optimizer(hp.optimizer, [g for g in self.param_groups() if g["params"]], lr=hp.lr,
+                                    weight_decay=hp.weight_decay, fused=hp.fused_optimizer,
+                                    options=hp.optimizer_options)
+        # _trainer, not trainer: None rather than an error when built outside a fit.
+        schedulers = build_schedulers(hp.scheduler, optimizer, self._trainer, hp.scheduler_options)
         if len(schedulers) > 1:
             return [optimizer], schedulers
         return {"optimizer": optimizer, **({"lr_scheduler": schedulers[0]} if schedulers else {})}
-
-    def _lr_scheduler(self, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-        """Lightning's scheduler config for ``hparams.scheduler`` (not ``none``)."""
-        hp = self.hparams
-        if hp.scheduler == "plateau":
-            absolute = hp.get("plateau_min_delta") is not None
-            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                optimizer, mode=hp.plateau_mode, factor=hp.plateau_factor, patience=hp.plateau_patience,
-                min_lr=hp.plateau_min_lr, **({"threshold": hp.plateau_min_delta, "threshold_mode": "abs"} if absolute else {}),
-            )
-            config = {"scheduler": scheduler, "monitor": hp.plateau_monitor, "interval": "epoch"}
-        elif hp.scheduler == "cosine":
-            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-                optimizer, T_max=max(1, self.trainer.max_epochs or 1), eta_min=hp.cosine_eta_min
-            )
-            config = {"scheduler": scheduler, "interval": "epoch"}
-        elif hp.scheduler == "onecycle":
-            scheduler = torch.optim.lr_scheduler.OneCycleLR(
-                optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
-                total_steps=int(self.trainer.estimated_stepping_batches), pct_start=hp.onecycle_pct_start,
-            )
-            config = {"scheduler": scheduler, "interval": "step"}
-        else:
-            raise ConfigError(f"unknown scheduler {hp.scheduler!r}; choose none, plateau, cosine or onecycle")
-        return config
-
-
-class _TimeDecayStep:
-    """Step ``t``'s factor ``(1 + d(t-1)) / (1 + dt)``: after ``t`` steps the rate is divided by ``1 + dt``, as
-    Keras' optimizer ``decay`` does, and it composes with ReduceLROnPlateau's cuts (both multiply the current
-    rate). A class, not a lambda, so the scheduler's state checkpoints."""
-
-    def __init__(self, decay: float) -> None:
-        self.decay = decay
-
-    def __call__(self, step: int) -> float:
-        return (1.0 + self.decay * (step - 1)) / (1.0 + self.decay * step)
 
 
 def _batch_mixing(mixup_alpha: float, cutmix_alpha: float, num_classes: int) -> nn.Module | None:
