@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch.optim import Optimizer
 
-from fer_torch.lit.factory_options import checked_factory
+from fer_torch.registry_options import checked_entry
 from fer_torch.registry import Registry
 
 OptimizerFactory = Callable[..., Optimizer]
@@ -34,7 +34,7 @@ def build_optimizer(name: str, params: Iterable[dict[str, Any]], *, lr: float, w
 
 def check_optimizer(name: str, options: Mapping[str, Any] | None) -> OptimizerFactory:
     """The factory of ``name`` after checking that it takes ``options``."""
-    return checked_factory(OPTIMIZERS, name, options)
+    return checked_entry(OPTIMIZERS, name, options)
 
 
 @OPTIMIZERS.register("sgd")

@@ -19,7 +19,7 @@ import pytorch_lightning as pl
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import CosineAnnealingLR, MultiplicativeLR, OneCycleLR, ReduceLROnPlateau
 
-from fer_torch.lit.factory_options import checked_factory
+from fer_torch.registry_options import checked_entry
 from fer_torch.registry import Registry
 
 SchedulerConfig = dict[str, Any]
@@ -38,7 +38,7 @@ def build_schedulers(name: str, optimizer: Optimizer, trainer: pl.Trainer | None
 
 def check_scheduler(name: str, options: Mapping[str, Any] | None) -> SchedulerFactory:
     """The factory of ``name`` after checking that it takes ``options``."""
-    return checked_factory(SCHEDULERS, name, options)
+    return checked_entry(SCHEDULERS, name, options)
 
 
 @SCHEDULERS.register("none")
