@@ -57,6 +57,24 @@ class InputSpec:
         """Plain-typed dict (lists, not tuples) safe for checkpoints loaded with ``weights_only=True``."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
+    def override(self, **fields: Any) -> "InputSpec":
+        """This spec with the ``fields`` given (not None) replaced: a config's changes to an architecture's default.
+
+        A new ``channels`` without ``mean``/``std`` keeps a normalization shared by every channel (0.5);
+        per-channel values (ImageNet's) then need ``mean`` and ``std`` for the new count too.
+        """
+        given = {k: v for k, v in fields.items() if v is not None}
+        channels = given.get("channels", self.channels)
+        for key in ("mean", "std"):
+            values = getattr(self, key)
+            if channels == self.channels or key in given:
+                continue
+            if len(set(values)) > 1:
+                raise ConfigError(f"{key} {list(values)} is per channel for {self.channels} channels; "
+                                  f"give {key} for {channels} channel(s) too")
+            given[key] = values[:1]  # one value: InputSpec repeats it over the new channel count
+        return InputSpec.from_dict({**self.to_dict(), **given})
+
     @classmethod
     def from_dict(cls, d: dict[str, Any] | "InputSpec") -> "InputSpec":
         """Inverse of :meth:`to_dict`; unknown keys are an error."""

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from fer_torch.cli.lightning_cli import ParseOnlyCLI
-from fer_torch.cli.train import build_cli, expand_base_configs
+from fer_torch.cli.train import build_cli
 from fer_torch.errors import ConfigError
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -17,8 +17,8 @@ PRESETS = sorted((CONFIGS / "trainer").glob("*.yaml"))
 FROM_SCRATCH = {"mouth_cnn", "plain_cnn", "bn_cnn", "bn_cnn_two_conv", "bn_cnn_avg_pool", "five_layer_cnn"}
 
 
-def _parse(*files: Path):
-    return build_cli([a for f in files for a in ("--config", str(f))], ParseOnlyCLI).config
+def _parse(*files: Path, extra: tuple[str, ...] = ()):
+    return build_cli([*(a for f in files for a in ("--config", str(f))), *extra], ParseOnlyCLI).config
 
 
 def test_every_seed_experiment_has_a_config():
@@ -89,11 +89,11 @@ def test_trainer_presets_compose_with_any_config(preset):
 
 
 def test_variant_configs_expand_their_bases(tmp_path):
-    argv = expand_base_configs(["--config", str(CONFIGS / "seed003_seresnet50_class_weights.yaml"), "--x", "1"])
-    assert [Path(a).name for a in argv[1::2][:3]] == [
+    config = _parse(CONFIGS / "seed003_seresnet50_class_weights.yaml", extra=("--model.lr", "0.5"))
+    assert [Path(str(a)).name for a in config.config] == [
         "seed003_resnet50.yaml", "seed003_seresnet50.yaml", "seed003_seresnet50_class_weights.yaml"]
-    assert argv[-2:] == ["--x", "1"]
+    assert config.model.lr == 0.5  # options after the files win
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump({"base_config": "missing.yaml"}))
     with pytest.raises(ConfigError, match="broken.yaml: base_config 'missing.yaml' not found"):
-        expand_base_configs(["--config", str(broken)])
+        _parse(broken)

@@ -85,7 +85,7 @@ def test_class_names_must_match_num_classes():
 
 def test_input_spec_defaults_to_the_architecture_when_not_recorded():
     model = FERClassifier("mouth_cnn", num_classes=3)
-    assert model.input_spec == InputSpec(image_size=(43, 72), channels=1, mean=(0.0,), std=(1.0,))
+    assert model.input_spec == InputSpec(image_size=(43, 72), channels=1, mean=(0.0,), std=(1.0,), region="mouth")
     assert model.class_names == ("class_0", "class_1", "class_2")
     spec = InputSpec(image_size=(40, 40), preprocessing=("hist_eq",))
     model = FERClassifier("bn_cnn", num_classes=2, class_names=["happy", "sad"], input_spec=spec.to_dict())

@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from fer_torch.errors import ModelError
-from fer_torch.models import FERNet, create_model, list_models, model_defaults, register_model
-from fer_torch.models import registry
+from fer_torch.models import FERNet, create_model, list_models, model_input_spec, register_model
+from fer_torch.models.registry import MODELS
 from fer_torch.models.heads import MLPHead
 from fer_torch.models.pretrained import adapt_first_conv
 
@@ -30,9 +30,9 @@ def frozen_backbone_trainable(model: FERNet) -> int:
 @pytest.mark.parametrize("name", list_models())
 def test_forward_backward_at_default_input(name):
     torch.manual_seed(0)
-    d = model_defaults(name)
-    model = create_model(name, num_classes=3, in_chans=d["channels"])
-    x = torch.randn(2, d["channels"], *d["image_size"])
+    spec = model_input_spec(name)
+    model = create_model(name, num_classes=3, in_chans=spec.channels)
+    x = torch.randn(2, spec.channels, *spec.image_size)
     out = model(x)
     assert out.shape == (2, 3)
     out.logsumexp(1).mean().backward()
@@ -142,12 +142,13 @@ def test_adapt_first_conv_sums_rgb_kernels():
 
 
 def test_model_defaults():
-    assert model_defaults("mouth_cnn") == {"image_size": (43, 72), "channels": 1, "mean": (0.0,), "std": (1.0,)}
-    assert model_defaults("bn_cnn")["image_size"] == (48, 48)
-    vgg = model_defaults("vgg16")
-    assert vgg["image_size"] == (224, 224) and vgg["channels"] == 3 and vgg["mean"] == (0.485, 0.456, 0.406)
-    assert model_defaults("resnet50")["image_size"] == (197, 197)
-    assert model_defaults("inception_resnet_v1")["image_size"] == (160, 160)
+    mouth = model_input_spec("mouth_cnn")
+    assert (mouth.image_size, mouth.channels, mouth.mean, mouth.std) == ((43, 72), 1, (0.0,), (1.0,))
+    assert model_input_spec("bn_cnn").image_size == (48, 48)
+    vgg = model_input_spec("vgg16")
+    assert vgg.image_size == (224, 224) and vgg.channels == 3 and vgg.mean == (0.485, 0.456, 0.406)
+    assert model_input_spec("resnet50").image_size == (197, 197)
+    assert model_input_spec("inception_resnet_v1").image_size == (160, 160)
 
 
 def test_registry_lists_every_seed_architecture():
@@ -160,7 +161,7 @@ def test_unknown_model_lists_registered_names():
     with pytest.raises(ModelError, match=r"unknown model 'vgg17'; registered models: bn_cnn, .*vgg16, vgg19"):
         create_model("vgg17", 7)
     with pytest.raises(ModelError, match="unknown model"):
-        model_defaults("nope")
+        model_input_spec("nope")
 
 
 def test_duplicate_name_is_an_error():
@@ -168,16 +169,20 @@ def test_duplicate_name_is_an_error():
         register_model("bn_cnn")(lambda num_classes, in_chans=1, pretrained=False: None)
 
 
-def test_register_new_architecture(monkeypatch):
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+@pytest.fixture
+def unregister_tiny_test_net():
+    yield
+    MODELS.unregister("tiny_test_net")
 
+
+def test_register_new_architecture(unregister_tiny_test_net):
     @register_model("tiny_test_net", image_size=(8, 8), mean=(0.5,), std=(0.25,))
     def tiny(num_classes, in_chans=1, pretrained=False, width=4):
         backbone = nn.Sequential(nn.Conv2d(in_chans, width, 3), nn.AdaptiveAvgPool2d(1))
         return FERNet(backbone, MLPHead(width, num_classes))
 
     assert "tiny_test_net" in list_models()
-    assert model_defaults("tiny_test_net")["std"] == (0.25,)
+    assert model_input_spec("tiny_test_net").std == (0.25,)
     assert create_model("tiny_test_net", 2, width=6)(torch.zeros(1, 1, 8, 8)).shape == (1, 2)
     with pytest.raises(ModelError, match="tiny_test_net got unknown argument"):
         create_model("tiny_test_net", 2, depth=3)

@@ -12,7 +12,7 @@ from huggingface_hub.errors import LocalEntryNotFoundError
 from safetensors.torch import save_file
 
 from fer_torch.errors import PretrainedWeightsError
-from fer_torch.models import create_model, list_models, model_defaults
+from fer_torch.models import create_model, list_models, model_input_spec
 from fer_torch.models.pretrained import load_weights_file
 
 
@@ -84,7 +84,7 @@ def test_unknown_library_names_list_the_choices():
 
 def test_pretrained_false_never_touches_the_network(no_network):
     for name in list_models():
-        create_model(name, 3, in_chans=model_defaults(name)["channels"], pretrained=False)
+        create_model(name, 3, in_chans=model_input_spec(name).channels, pretrained=False)
     assert no_network == []
 
 

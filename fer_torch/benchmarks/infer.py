@@ -22,7 +22,7 @@ import torch
 
 from fer_torch.inference.classifier import LoadedClassifier, OnnxBackend, TorchBackend
 from fer_torch.labels import FER2013_CLASSES
-from fer_torch.models import create_model, list_models, model_defaults
+from fer_torch.models import create_model, list_models, model_input_spec
 from fer_torch.spec import InputSpec
 
 
@@ -104,9 +104,9 @@ def run(args: argparse.Namespace) -> str:
     rows = [header, ["---"] * len(header)]
     device = torch.device(args.device)
     for name in names:
-        d = model_defaults(name)
-        model = create_model(name, num_classes=7, in_chans=d["channels"]).to(args.device).eval()
-        shape = (d["channels"], *d["image_size"])
+        spec = model_input_spec(name)
+        model = create_model(name, num_classes=7, in_chans=spec.channels).to(args.device).eval()
+        shape = (spec.channels, *spec.image_size)
         params = sum(p.numel() for p in model.parameters())
         ms, ips, n = _measure(TorchBackend(model, device, "fp32"), shape, args)
         row = [name, "x".join(map(str, shape)), f"{params / 1e6:.2f}M", f"{ms:.1f}", f"{ips:.0f}", str(n)]
@@ -114,8 +114,6 @@ def run(args: argparse.Namespace) -> str:
             ms16, ips16, _ = _measure(TorchBackend(copy.deepcopy(model), device, "bf16"), shape, args)
             row += [f"{ms16:.1f}", f"{ips16:.0f}"]
         if args.onnx:
-            spec = InputSpec(image_size=d["image_size"], channels=d["channels"], mean=d["mean"][:d["channels"]],
-                             std=d["std"][:d["channels"]])
             with tempfile.TemporaryDirectory() as tmp:
                 msx, ipsx, _ = _measure(_onnx_backend(model, spec, Path(tmp), args), shape, args)
             row += [f"{msx:.1f}", f"{ipsx:.0f}"]

@@ -35,7 +35,7 @@ from fer_torch.data.datamodule import FERDataModule
 from fer_torch.data.export import write_folders
 from fer_torch.fixtures.synthetic_images import make_synthetic_samples
 from fer_torch.lit.classifier import FERClassifier
-from fer_torch.models import model_defaults
+from fer_torch.models import model_input_spec
 
 FROM_SCRATCH = ("mouth_cnn", "plain_cnn", "bn_cnn", "five_layer_cnn", "resnet_fer")
 LOADER_ARCHS = ("bn_cnn", "five_layer_cnn", "resnet_fer")
@@ -82,9 +82,9 @@ class SteadyStateTimer(Callback):
 
 
 def _loader(arch: str, batch: int, batches: int, num_classes: int = 7) -> DataLoader:
-    spec = model_defaults(arch)
+    spec = model_input_spec(arch)
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(batch * batches, spec["channels"], *spec["image_size"], generator=g)
+    x = torch.randn(batch * batches, spec.channels, *spec.image_size, generator=g)
     y = torch.randint(0, num_classes, (batch * batches,), generator=g)
     return DataLoader(TensorDataset(x, y), batch_size=batch, shuffle=True)
 
@@ -147,12 +147,11 @@ def fit_timing(root: Path, arch: str, loader: str, precision: str, compile_mode:
                args: argparse.Namespace) -> tuple[float, float]:
     """(first-epoch seconds from ``fit`` start, steady images/s of the later epochs) of one ``Trainer.fit``."""
     pl.seed_everything(0, verbose=False)
-    spec = model_defaults(arch)
-    dm = FERDataModule(str(root), image_size=spec["image_size"], channels=spec["channels"],
-                       train_augment=args.augment, batch_size=args.batch, num_workers=args.num_workers,
-                       persistent_workers=True, pin_memory=args.device == "gpu", loader=loader)
-    model = FERClassifier(arch, num_classes=dm.num_classes, in_chans=spec["channels"], optimizer="adamw", lr=1e-3,
-                          channels_last=True, compile_mode=None if compile_mode == "none" else compile_mode,
+    dm = FERDataModule(str(root), arch=arch, train_augment=args.augment, batch_size=args.batch,
+                       num_workers=args.num_workers, persistent_workers=True, pin_memory=args.device == "gpu",
+                       loader=loader)
+    model = FERClassifier(arch, num_classes=dm.num_classes, in_chans=dm.input_spec.channels, optimizer="adamw",
+                          lr=1e-3, channels_last=True, compile_mode=None if compile_mode == "none" else compile_mode,
                           fused_optimizer=True if args.device == "gpu" else None,
                           float32_matmul_precision="high" if args.device == "gpu" else None)
     timer = EpochTimer()

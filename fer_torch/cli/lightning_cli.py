@@ -12,9 +12,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from jsonargparse import ArgumentError
+from jsonargparse import ActionConfigFile, ArgumentError
 from lightning_fabric.loggers.csv_logs import _ExperimentWriter
 from lightning_fabric.utilities.exceptions import MisconfigurationException
+import pytorch_lightning as pl
 from pytorch_lightning import Trainer
 from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
@@ -23,16 +24,34 @@ from pytorch_lightning.loggers.csv_logs import ExperimentWriter
 
 from fer_torch.callbacks.seeding import EpochReseeding
 from fer_torch.cli.common import one_line
-from fer_torch.data.datamodule import FERDataModule
+from fer_torch.cli.config_files import BASE_KEY, base_chain
+from fer_torch.data.datamodule import FERDataModule, resolve_input_spec
 from fer_torch.errors import CheckpointError, ConfigError
 from fer_torch.lit.classifier import FERClassifier
 from fer_torch.safe_load import REFUSED_PICKLE, is_refused_pickle
+from fer_torch.spec import InputSpec
 
 DEFAULT_ROOT_DIR = "runs"
 
 
+class ExtendingConfigFile(ActionConfigFile):
+    """``--config FILE`` applying first the configs FILE extends (``base_config:``, farthest first), then FILE.
+
+    Later files and command-line options win as usual, and ``config`` lists every file applied, bases first.
+    jsonargparse's own nested ``config:`` key cannot do this: the sections after it replace the base's
+    sections wholesale instead of merging into them.
+    """
+
+    def __call__(self, parser, cfg, values, option_string=None) -> None:
+        for base in base_chain(values):
+            self.apply_config(parser, cfg, self.dest, str(base))
+        self.apply_config(parser, cfg, self.dest, values)
+        cfg[BASE_KEY] = None  # applied: a run's saved config.yaml is complete without it
+
+
 class FERTrainCLI(LightningCLI):
-    """LightningCLI with the datamodule -> model links and the default callbacks and loggers.
+    """LightningCLI with the model <-> datamodule links (the architecture to the data, whose input spec defaults to
+    the architecture's; input spec, channels and classes back to the model) and the default callbacks and loggers.
 
     :class:`EpochReseeding` is a trainer default: Lightning appends it to the config's ``trainer.callbacks``.
 
@@ -54,11 +73,23 @@ class FERTrainCLI(LightningCLI):
             **kwargs,
         )
 
+    def init_parser(self, **kwargs: Any) -> LightningArgumentParser:
+        """LightningCLI's parser with :class:`ExtendingConfigFile` as ``--config``."""
+        kwargs.setdefault("dump_header", [f"pytorch_lightning=={pl.__version__}"])
+        parser = self.parser_class(**kwargs)
+        parser.add_argument("-c", "--config", action=ExtendingConfigFile,
+                            help="YAML config file; `base_config:` in it names the config it extends")
+        return parser
+
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
-        parser.add_argument("--base_config", type=str | None, default=None, help="config a variant file extends")
+        parser.add_argument(f"--{BASE_KEY}", type=str | None, default=None,
+                            help="config a variant file extends (relative to the variant's folder)")
         parser.add_argument("--ckpt_path", type=str | None, default=None,
                             help="last.ckpt to resume from (loaded with weights_only=True; logs go to its run)")
-        parser.link_arguments("data.channels", "model.in_chans")
+        parser.link_arguments("model.arch", "data.arch")  # the data's input spec defaults to the architecture's
+        parser.link_arguments(
+            "data.input_spec", "model.in_chans", compute_fn=lambda spec: spec.channels, apply_on="instantiate"
+        )
         parser.link_arguments("data.num_classes", "model.num_classes", apply_on="instantiate")
         parser.link_arguments("data.class_names", "model.class_names", compute_fn=list, apply_on="instantiate")
         parser.link_arguments(
@@ -80,6 +111,14 @@ class FERTrainCLI(LightningCLI):
         parser.set_defaults({"last_checkpoint.filename": "last", "last_checkpoint.enable_version_counter": False})
         parser.add_lightning_class_args(LearningRateMonitor, "lr_monitor")
         parser.set_defaults({"lr_monitor.logging_interval": "epoch", "trainer.default_root_dir": DEFAULT_ROOT_DIR})
+
+    def before_instantiate_classes(self) -> None:
+        """Write the data's resolved input spec (architecture default + overrides) into the config, so the run's
+        saved ``config.yaml`` states what it trained with."""
+        data = self.config.data
+        spec = resolve_input_spec(data.arch, **{key: data.get(key) for key in InputSpec.__dataclass_fields__})
+        for key, value in spec.to_dict().items():
+            data[key] = value
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer_config = self.config_init.get("trainer") or {}

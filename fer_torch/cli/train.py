@@ -1,8 +1,9 @@
 """``tools/train.py --config configs/<name>.yaml [--config more.yaml] [--section.key value ...] [--ckpt_path CKPT]``.
 
 A LightningCLI over :class:`FERClassifier` and :class:`FERDataModule` that always fits (no subcommand).
-Class names, input spec and class count flow from the datamodule into the model (and so the checkpoint);
-the channel count from ``data.channels`` into ``model.in_chans``. Checkpoints, CSV and TensorBoard logs and
+The architecture flows from ``model.arch`` into the datamodule, whose input spec is that architecture's registry
+default with the ``data:`` overrides; class names, input spec, channel count and class count flow from the
+datamodule into the model (and so the checkpoint). Checkpoints, CSV and TensorBoard logs and
 the resolved ``config.yaml`` land together in ``<default_root_dir>/<config name>/version_N/``; a resumed run
 (``--ckpt_path RUN/checkpoints/last.ckpt``) goes on writing to ``RUN``.
 
@@ -15,16 +16,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from fer_torch.cli.config_files import SECTIONS, base_chain
 from fer_torch.errors import ConfigError
 
 if TYPE_CHECKING:
     from fer_torch.cli.lightning_cli import FERTrainCLI
 
-# Top-level keys the LightningCLI parser accepts (tests/test_bad_inputs.py checks them against the parser).
-SECTIONS = ("config", "print_config", "seed_everything", "trainer", "model", "data", "optimizer", "lr_scheduler",
-            "base_config", "ckpt_path", "checkpoint", "last_checkpoint", "lr_monitor")
 EXIT_OPTIONS = ("--print_config",)  # jsonargparse prints and exits
 
 USAGE = """\
@@ -44,74 +43,20 @@ options:
   --seed_everything N   random seed (default 42)
 
 sections: model (FERClassifier), data (FERDataModule), trainer (lightning Trainer), checkpoint and
-last_checkpoint (ModelCheckpoint), lr_monitor, optimizer, lr_scheduler
+last_checkpoint (ModelCheckpoint), lr_monitor, optimizer, lr_scheduler. The data's input (image_size, channels,
+mean, std, preprocessing, region) defaults to model.arch's registry default; data: keys override it.
 """
 
 
-def _read_yaml(path: Path) -> Any:
-    import yaml
-
-    try:
-        return yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise ConfigError(f"{path}: invalid YAML{where}: {problem}; fix the file's syntax") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a YAML text file") from None
-
-
-def read_config(path: str | Path) -> dict[str, Any]:
-    """A config file's mapping; a missing file, bad YAML or an unknown section is a one-line :class:`ConfigError`."""
-    path = Path(path)
-    if not path.is_file():
-        what = "is a directory" if path.is_dir() else "no such file"
-        raise ConfigError(f"--config {path}: {what}; pass a YAML file such as configs/seed004_bn_cnn.yaml")
-    config = _read_yaml(path)
-    if config is None:
-        return {}
-    if not isinstance(config, dict):
-        raise ConfigError(f"{path}: a config is a YAML mapping of sections (model:, data:, trainer: ...), "
-                          f"got a {type(config).__name__}")
-    unknown = [k for k in config if k not in SECTIONS]
-    if unknown:
-        raise ConfigError(f"{path}: unknown section {unknown[0]!r}; expected one of {', '.join(SECTIONS)}")
-    return config
-
-
-def expand_base_configs(argv: list[str]) -> list[str]:
-    """Insert ``--config BASE`` before every ``--config FILE`` whose YAML names ``base_config: BASE``.
-
-    Lets a variant (``seed003_resnet50_class_weights.yaml``) hold only its differences. ``BASE`` is relative
-    to the variant's directory; bases may themselves have bases. Every config file is read and checked here.
-    """
-    out: list[str] = []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
+def check_config_files(argv: list[str]) -> None:
+    """Read and check every ``--config FILE`` and the configs it extends (``base_config:``) before Lightning loads."""
+    for i, arg in enumerate(argv):
         if arg == "--config":
             if i + 1 >= len(argv):
                 raise ConfigError("--config needs a YAML file")
-            path, i = argv[i + 1], i + 2
+            base_chain(argv[i + 1])
         elif arg.startswith("--config="):
-            path, i = arg.split("=", 1)[1], i + 1
-        else:
-            out.append(arg)
-            i += 1
-            continue
-        out += [*_base_chain(Path(path)), "--config", path]
-    return out
-
-
-def _base_chain(path: Path) -> list[str]:
-    base = read_config(path).get("base_config")
-    if not base:
-        return []
-    base_path = path.parent / base
-    if not base_path.is_file():
-        raise ConfigError(f"{path}: base_config {base!r} not found at {base_path}")
-    return [*_base_chain(base_path), "--config", str(base_path)]
+            base_chain(arg.split("=", 1)[1])
 
 
 def check_options(argv: list[str]) -> None:
@@ -133,9 +78,10 @@ def check_options(argv: list[str]) -> None:
 
 def build_cli(argv: list[str] | None = None, cli_class: type[FERTrainCLI] | None = None,
               parse_only: bool = False) -> FERTrainCLI:
-    """Parse ``argv`` (default ``sys.argv[1:]``) with variant configs' bases expanded; ``parse_only``
-    instantiates nothing (:class:`~fer_torch.cli.lightning_cli.ParseOnlyCLI`)."""
-    args = expand_base_configs(sys.argv[1:] if argv is None else list(argv))
+    """Parse ``argv`` (default ``sys.argv[1:]``) after the light checks; ``parse_only`` instantiates nothing
+    (:class:`~fer_torch.cli.lightning_cli.ParseOnlyCLI`)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    check_config_files(args)
     check_options(args)
     from fer_torch.cli.lightning_cli import FERTrainCLI, ParseOnlyCLI, instantiate
 

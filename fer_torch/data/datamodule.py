@@ -35,6 +35,15 @@ def stratified_split(samples: Samples, val_fraction: float, seed: int = 0) -> tu
     return samples.take(np.flatnonzero(~to_val)), samples.take(np.flatnonzero(to_val))
 
 
+def resolve_input_spec(arch: str | None, **overrides: Any) -> InputSpec:
+    """``arch``'s registry :class:`InputSpec` (``InputSpec()`` without one) with the non-None ``overrides``."""
+    if arch is None:
+        return InputSpec().override(**overrides)
+    from fer_torch.models import model_input_spec  # deferred: the registry imports timm/torchvision
+
+    return model_input_spec(arch).override(**overrides)
+
+
 class FERDataModule(pl.LightningDataModule):
     """FER2013 CSV, ``ROOT/<split>/<class>`` folders or the webcam dataset, with albumentations pipelines.
 
@@ -44,7 +53,10 @@ class FERDataModule(pl.LightningDataModule):
             :mod:`fer_torch.data.reader_registry`).
         classes: class subset in the wanted label order (aliases allowed); None keeps every class.
         max_per_class: caps on training images per class, e.g. ``{"happy": 4000}`` (seed 001).
-        image_size, channels, mean, std, preprocessing, region: the model's :class:`InputSpec`.
+        arch: the architecture whose registry :class:`InputSpec` the input defaults to (the training CLI links
+            it from ``model.arch``); None: InputSpec's own defaults (48x48 grayscale, 0.5/0.5, face).
+        image_size, channels, mean, std, preprocessing, region: the model's :class:`InputSpec`; None keeps the
+            default (``arch``'s), a value overrides it.
         train_augment: augmentation preset name or a list of ``{"name": <albumentations class>, ...}``.
         rgb: read images as RGB (default grayscale); ``channels=3`` alone replicates grayscale.
         val_fraction, split_seed: stratified val split carved from train when the source has none
@@ -65,12 +77,13 @@ class FERDataModule(pl.LightningDataModule):
         source: str = "auto",
         classes: list[str] | None = None,
         max_per_class: dict[str, int] | None = None,
-        image_size: tuple[int, int] | list[int] = (48, 48),
-        channels: int = 1,
-        mean: list[float] | tuple[float, ...] = (0.5,),
-        std: list[float] | tuple[float, ...] = (0.5,),
-        preprocessing: list[str] | tuple[str, ...] = (),
-        region: str = "face",
+        arch: str | None = None,
+        image_size: tuple[int, int] | list[int] | None = None,
+        channels: int | None = None,
+        mean: list[float] | tuple[float, ...] | None = None,
+        std: list[float] | tuple[float, ...] | None = None,
+        preprocessing: list[str] | tuple[str, ...] | None = None,
+        region: str | None = None,
         train_augment: str | list[dict[str, Any]] | None = "standard",
         batch_size: int = 64,
         num_workers: int = 2,
@@ -92,12 +105,8 @@ class FERDataModule(pl.LightningDataModule):
         self.source = check_source(source)
         self.classes = canonical_names(classes) if classes else None
         self.max_per_class = dict(max_per_class) if max_per_class else None
-        self.spec = InputSpec(
-            image_size=tuple(image_size),
-            channels=channels,
-            mean=tuple(mean),
-            std=tuple(std),
-            preprocessing=tuple(preprocessing),
+        self.spec = resolve_input_spec(
+            arch, image_size=image_size, channels=channels, mean=mean, std=std, preprocessing=preprocessing,
             region=region,
         )
         build_augmentation(train_augment, self.spec.image_size)  # a bad preset/config fails here, not in a worker
@@ -129,7 +138,8 @@ class FERDataModule(pl.LightningDataModule):
 
     @property
     def input_spec(self) -> InputSpec:
-        """The :class:`InputSpec` built from this module's size/channels/normalization/filters/region."""
+        """The :class:`InputSpec`: the architecture's default with this module's size/channels/normalization/
+        filters/region overrides."""
         return self.spec
 
     @property

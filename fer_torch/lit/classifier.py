@@ -142,13 +142,9 @@ class FERClassifier(pl.LightningModule):
         spec = self.hparams.get("input_spec")
         if spec:
             return InputSpec.from_dict(spec)
-        from fer_torch.models import model_defaults
+        from fer_torch.models import model_input_spec
 
-        defaults = dict(model_defaults(self.hparams.arch))
-        defaults["channels"] = self.hparams.in_chans
-        if len(defaults.get("mean", ())) != defaults["channels"]:
-            defaults["mean"], defaults["std"] = defaults["mean"][:1], defaults["std"][:1]
-        return InputSpec(**{k: v for k, v in defaults.items() if k in InputSpec.__dataclass_fields__})
+        return model_input_spec(self.hparams.arch).override(channels=self.hparams.in_chans)
 
     # -- forward / loss ------------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -257,12 +253,9 @@ def _sized_kwargs(arch: str, model_kwargs: dict[str, Any] | None, input_spec: di
     Flatten-based CNNs size their first dense layer from the input, so the model must be built for the
     size the datamodule delivers (``--data.image_size`` alone is enough to change it).
     """
-    import inspect
-
-    from fer_torch.models.registry import _entry
+    from fer_torch.models import model_entry
 
     kwargs = dict(model_kwargs or {})
-    if input_spec is not None and "image_size" not in kwargs:
-        if "image_size" in inspect.signature(_entry(arch).factory).parameters:
-            kwargs["image_size"] = tuple(input_spec["image_size"])
+    if input_spec is not None and "image_size" not in kwargs and model_entry(arch).accepts("image_size"):
+        kwargs["image_size"] = tuple(input_spec["image_size"])
     return kwargs

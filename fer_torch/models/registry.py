@@ -1,8 +1,10 @@
 """Model registry: architectures by name, each with the input it expects.
 
-Modelled on timm's ``_registry`` and torchvision's ``models/_api.py``, reduced to what configs need:
-a factory registered under a name with its default input (size, channels, normalization), built by
-:func:`create_model`. Adding an architecture = one module that decorates a factory + one config.
+Modelled on timm's ``default_cfgs`` and torchvision's ``Weights`` metadata, reduced to what configs need: a
+factory registered under a name with its default :class:`~fer_torch.spec.InputSpec` (size, channels,
+normalization, filters, region), built by :func:`create_model`. A config names only ``model.arch`` and gets
+that spec; it lists ``data:`` input keys only where it differs. Adding an architecture = one module that
+decorates a factory + one config.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from typing import Any
 from fer_torch.errors import ModelError
 from fer_torch.models.base import FERNet
 from fer_torch.models.pretrained import PretrainedArg, is_weights_file, load_weights_file
+from fer_torch.registry import Registry
+from fer_torch.spec import InputSpec
 
 Factory = Callable[..., FERNet]
+_BUILD_ARGUMENTS = ("num_classes", "in_chans", "pretrained")  # every factory's; create_model passes them
 
 
 @dataclass(frozen=True)
@@ -26,37 +31,35 @@ class ModelEntry:
 
     name: str
     factory: Factory
-    image_size: tuple[int, int]
-    channels: int
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
+    input_spec: InputSpec
+
+    def accepts(self, argument: str) -> bool:
+        """Whether the factory names keyword ``argument`` (e.g. ``image_size``: flatten-based CNNs size their
+        first dense layer from it)."""
+        return argument in inspect.signature(self.factory).parameters
+
+    def architecture_arguments(self) -> list[str] | None:
+        """Keyword arguments the factory takes beyond num_classes/in_chans/pretrained (None: any, ``**kwargs``)."""
+        params = inspect.signature(self.factory).parameters
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return None
+        return [p for p in params if p not in _BUILD_ARGUMENTS]
 
 
-_REGISTRY: dict[str, ModelEntry] = {}
+MODELS: Registry[ModelEntry] = Registry("model", ModelError)
 
 
-def register_model(
-    name: str,
-    *,
-    image_size: tuple[int, int] = (48, 48),
-    channels: int = 1,
-    mean: tuple[float, ...] = (0.5,),
-    std: tuple[float, ...] = (0.5,),
-) -> Callable[[Factory], Factory]:
+def register_model(name: str, **input_spec: Any) -> Callable[[Factory], Factory]:
     """Decorator registering ``factory(num_classes, in_chans=1, pretrained=False, **kwargs) -> FERNet``.
 
-    ``mean``/``std`` of one value are repeated over ``channels``. A name registered twice is a
-    :class:`ModelError`.
+    Keyword arguments are the architecture's default :class:`InputSpec` fields (``image_size``, ``channels``,
+    ``mean``, ``std``, ``preprocessing``, ``region``); omitted ones keep InputSpec's defaults, and one
+    ``mean``/``std`` value is repeated over ``channels``. A name registered twice is a :class:`ModelError`.
     """
-    if len(mean) == 1:
-        mean = tuple(mean) * channels
-    if len(std) == 1:
-        std = tuple(std) * channels
+    spec = InputSpec(**input_spec)
 
     def decorator(factory: Factory) -> Factory:
-        if name in _REGISTRY:
-            raise ModelError(f"model name {name!r} is already registered; pick another name")
-        _REGISTRY[name] = ModelEntry(name, factory, tuple(image_size), channels, tuple(mean), tuple(std))
+        MODELS.register(name, ModelEntry(name, factory, spec))
         return factory
 
     return decorator
@@ -64,20 +67,19 @@ def register_model(
 
 def list_models() -> list[str]:
     """Registered architecture names, sorted."""
-    return sorted(_REGISTRY)
+    return MODELS.names()
 
 
-def _entry(name: str) -> ModelEntry:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ModelError(f"unknown model {name!r}; registered models: {', '.join(list_models())}") from None
+def model_entry(name: str) -> ModelEntry:
+    """The :class:`ModelEntry` registered as ``name``; an unknown name is a :class:`ModelError` listing them."""
+    if name not in MODELS:
+        raise ModelError(f"unknown model {name!r}; registered models: {', '.join(list_models())}")
+    return MODELS.get(name)
 
 
-def model_defaults(name: str) -> dict[str, Any]:
-    """``dict(image_size=(H, W), channels, mean, std)``: the input ``name`` expects by default."""
-    e = _entry(name)
-    return {"image_size": e.image_size, "channels": e.channels, "mean": e.mean, "std": e.std}
+def model_input_spec(name: str) -> InputSpec:
+    """The :class:`InputSpec` architecture ``name`` expects by default (what a config gets unless it overrides)."""
+    return model_entry(name).input_spec
 
 
 def create_model(
@@ -97,7 +99,7 @@ def create_model(
     network. ``freeze_layers``: freeze the first N :meth:`FERNet.backbone_layers` (or all layers before
     the one named). Other keyword arguments go to the architecture's factory.
     """
-    entry = _entry(name)
+    entry = model_entry(name)
     if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
         raise ModelError(f"{name}: num_classes must be a positive integer, got {num_classes!r}")
     if in_chans not in (1, 3):
@@ -113,10 +115,9 @@ def create_model(
 
 
 def _check_kwargs(entry: ModelEntry, kwargs: dict[str, Any]) -> None:
-    params = inspect.signature(entry.factory).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    accepted = entry.architecture_arguments()
+    if accepted is None:
         return
-    accepted = [p for p in params if p not in ("num_classes", "in_chans", "pretrained")]
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
         raise ModelError(

@@ -71,7 +71,7 @@ def _cnn(
     return FERNet(backbone, MLPHead(flat_features(backbone, in_chans, image_size), num_classes, **head))
 
 
-@register_model("mouth_cnn", image_size=(43, 72), mean=(0.0,), std=(1.0,))
+@register_model("mouth_cnn", image_size=(43, 72), mean=(0.0,), std=(1.0,), region="mouth")
 def mouth_cnn(
     num_classes: int,
     in_chans: int = 1,
