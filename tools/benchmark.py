@@ -3,7 +3,8 @@
 
 import sys
 
-from fer_torch.cli.scripts import run
+from fer_torch.cli.benchmark import main
+from fer_torch.cli.common import run_tool
 
 if __name__ == "__main__":
-    sys.exit(run("benchmark"))
+    sys.exit(run_tool(main))

@@ -3,7 +3,8 @@
 
 import sys
 
-from fer_torch.cli.scripts import run
+from fer_torch.cli.common import run_tool
+from fer_torch.cli.export import main
 
 if __name__ == "__main__":
-    sys.exit(run("export"))
+    sys.exit(run_tool(main))

@@ -3,7 +3,8 @@
 
 import sys
 
-from fer_torch.cli.scripts import run
+from fer_torch.cli.common import run_tool
+from fer_torch.cli.inspect_data import main
 
 if __name__ == "__main__":
-    sys.exit(run("inspect_data"))
+    sys.exit(run_tool(main))

@@ -3,7 +3,8 @@
 
 import sys
 
-from fer_torch.cli.scripts import run
+from fer_torch.cli.plot_curves import main
+from fer_torch.cli.common import run_tool
 
 if __name__ == "__main__":
-    sys.exit(run("plot_curves"))
+    sys.exit(run_tool(main))

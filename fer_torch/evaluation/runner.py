@@ -102,7 +102,7 @@ def predict_split(checkpoints: Sequence[str | Path] | None, data: str | Path, *,
                   every_face: bool = False) -> SplitPredictions:
     """Each model's probabilities on ``split`` of ``data``, reordered into the first model's class order.
 
-    ``detect_faces``: the split holds full-frame photos; ``detector`` (``haar`` | ``mtcnn``) finds the largest
+    ``detect_faces``: the split holds full-frame photos; ``detector`` (a registered detector name) finds the largest
     face of each (every face with ``every_face``), cropped as live inference crops it.
     """
     if batch_size < 1:
