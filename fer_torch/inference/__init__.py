@@ -1,4 +1,5 @@
-"""Live inference: face detection, the :class:`Predictor` API, tracking/smoothing and the live loop.
+"""The inference core: face detection, the :class:`Predictor` API, tracking/smoothing and detect-ahead (the live loop
+above it is :mod:`fer_torch.apps.live_session`).
 
 The public names are imported lazily, so ``fer_torch.inference.detector_registry`` (what the tools list in
 ``--help``) loads without OpenCV or torch.
