@@ -8,7 +8,10 @@ never wait for those libraries to load. Data readers and face detectors are regi
 VOTES = ("mean", "majority")  # fer_torch.evaluation.ensemble
 TTA_MODES = ("none", "flip", "tencrop")  # fer_torch.evaluation.tta
 PRECISION_CHOICES = ("auto", "fp32", "bf16")  # fer_torch.inference.device (auto + its PRECISIONS)
-SMOOTHING_METHODS = ("mean", "majority")  # fer_torch.inference.smoothing
+SMOOTHING_METHODS = ("mean", "majority")
+MIN_FACE_SIZE = (30, 30)  # fer_torch.inference.detectors: smallest face (w, h) px the detectors look for by default
+HAAR_SCALE_FACTOR = 1.3  # seed 004's detectMultiScale(gray, 1.3, 5): Haar's image pyramid step ...
+HAAR_MIN_NEIGHBORS = 5  # ... and the detections needed per face  # fer_torch.inference.smoothing
 CURVES_FILENAME = "training_curves.png"  # fer_torch.evaluation.plots
 EXPORT_FORMATS = ("weights", "onnx", "torchscript")  # the keys of fer_torch.export.writers.WRITERS
 ONNX_OPSET = 17  # fer_torch.export.writers

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fer_torch.choices import LIVE_DETECT_EVERY, LIVE_DETECT_SCALE, PRECISION_CHOICES, SMOOTHING_METHODS
+from fer_torch.choices import (
+    HAAR_MIN_NEIGHBORS,
+    HAAR_SCALE_FACTOR,
+    LIVE_DETECT_EVERY,
+    LIVE_DETECT_SCALE,
+    MIN_FACE_SIZE,
+    PRECISION_CHOICES,
+    SMOOTHING_METHODS,
+)
 from fer_torch.cli.common import ToolArgumentParser
 from fer_torch.errors import ConfigError
 from fer_torch.inference.detector_registry import DEFAULT_DETECTOR, DETECTORS
@@ -28,10 +36,11 @@ def add_detector_arguments(parser: argparse.ArgumentParser) -> None:
     """``--detector``, ``--scale-factor``, ``--min-neighbors``, ``--min-size`` (shared with collect.py)."""
     parser.add_argument("--detector", choices=DETECTORS.names(), default=DEFAULT_DETECTOR,
                         help=f"face detector (default: {DEFAULT_DETECTOR})")
-    parser.add_argument("--scale-factor", type=float, default=1.3,
-                        help="haar: image pyramid step (default: 1.3, seed 004)")
-    parser.add_argument("--min-neighbors", type=int, default=5, help="haar: detections needed per face (default: 5)")
-    parser.add_argument("--min-size", type=min_size_arg, default=(30, 30),
+    parser.add_argument("--scale-factor", type=float, default=HAAR_SCALE_FACTOR,
+                        help=f"haar: image pyramid step (default: {HAAR_SCALE_FACTOR}, seed 004)")
+    parser.add_argument("--min-neighbors", type=int, default=HAAR_MIN_NEIGHBORS,
+                        help=f"haar: detections needed per face (default: {HAAR_MIN_NEIGHBORS})")
+    parser.add_argument("--min-size", type=min_size_arg, default=MIN_FACE_SIZE,
                         help="smallest face, N or WxH px (default: 30)")
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from fer_torch.choices import HAAR_MIN_NEIGHBORS, HAAR_SCALE_FACTOR, MIN_FACE_SIZE
 from fer_torch.choices import LIVE_DETECT_SCALE  # noqa: F401  (re-exported; tools read it without OpenCV)
 from fer_torch.errors import DetectorError
 from fer_torch.inference.detector_registry import build_detector  # noqa: F401  (re-exported)
@@ -23,8 +24,6 @@ Box = tuple[int, int, int, int]
 FACE_CASCADE = "haarcascade_frontalface_default.xml"
 SMILE_CASCADE = "haarcascade_smile.xml"
 MOUTH_ASPECT = 43 / 72  # height / width of seed 000's mouth crops
-MIN_FACE_SIZE = (30, 30)
-"""Smallest face ``(w, h)`` px the detectors look for by default."""
 RELIABLE_FACE_PX = 48
 """Haar (step 1.3, 5 neighbours) finds a face in most frames only once it is about this wide in the image it scans
 (24 px is its window, but a 36-40 px face is missed in 1 frame of 3 to 5 on the synthetic clips)."""
@@ -75,8 +74,8 @@ class HaarFaceDetector:
 
     def __init__(
         self,
-        scale_factor: float = 1.3,
-        min_neighbors: int = 5,
+        scale_factor: float = HAAR_SCALE_FACTOR,
+        min_neighbors: int = HAAR_MIN_NEIGHBORS,
         min_size: tuple[int, int] = MIN_FACE_SIZE,
         cascade: str = FACE_CASCADE,
     ) -> None:
