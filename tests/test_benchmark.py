@@ -92,3 +92,27 @@ def test_synthetic_backgrounds_hold_exactly_the_pasted_faces(background, faces):
 def test_unknown_background_is_an_error():
     with pytest.raises(ValueError, match="background must be one of gradient, scene"):
         next(face_frames(1, background="space"))
+
+
+def test_train_suite_runs_configs_through_the_cli_beside_presets_bare_steps_and_keras(capsys, fer_folder, tmp_path):
+    fake_keras = tmp_path / "python"
+    fake_keras.write_text('#!/bin/sh\necho \'{"framework": "keras", "images_per_s": 50.0}\'\n')
+    fake_keras.chmod(0o755)
+    argv = ["train", "--config", "configs/seed004_bn_cnn.yaml", "--preset", "--data.batch_size 8",
+            "configs/trainer/cpu.yaml --data.batch_size 8 --data.loader dataloader --data.num_workers 0",
+            "--data", str(fer_folder), "--steps", "2", "--warmup", "1", "--bare", "--keras", str(fake_keras)]
+    assert main(argv) == 0
+    rows = table_rows(capsys.readouterr().out)
+    paths = [r[1] for r in rows]
+    assert paths[0] == "+ `--data.batch_size 8`" and paths[1].startswith("+ `trainer/cpu.yaml")
+    assert paths[2] == "Keras original" and len([p for p in paths if p.startswith("bare step")]) == 4
+    assert rows[0][2] in ("bf16-mixed", "32-true") and rows[0][4] == "device"  # the hardware's mode, in memory
+    assert rows[1][2] == "32-true" and rows[1][4] == "dataloader"
+    keras_rate = float(rows[2][5])
+    assert keras_rate == 50.0 and float(rows[0][7]) == pytest.approx(float(rows[0][5]) / keras_rate, abs=0.01)
+    assert max(float(r[8]) for r in rows if r[1].startswith("bare")) == 1.0
+
+
+def test_train_suite_refuses_an_epoch_shorter_than_the_timed_steps(fer_folder):
+    with pytest.raises(SystemExit, match="fewer than --warmup"):
+        main(["train", "--config", "configs/seed004_bn_cnn.yaml", "--data", str(fer_folder), "--steps", "50"])

@@ -113,12 +113,12 @@ def test_bf16_evaluation_is_close_to_fp32(checkpoints, fer_folder, tmp_path, cap
 
 
 def test_auto_precision_report_names_the_resolved_precision(checkpoints, fer_folder, tmp_path, capsys):
-    from fer_torch.inference.device import cpu_has_amx_bf16
+    from fer_torch.hardware import cpu_mode
 
     argv = ["--checkpoint", checkpoints["base"], "--data", fer_folder, "--output", tmp_path, "--precision", "auto",
             "--device", "cpu"]
     assert run_evaluate(argv, capsys)[0] == 0
-    expected = "bf16" if cpu_has_amx_bf16() else "fp32"
+    expected = "bf16" if cpu_mode().bf16 else "fp32"
     assert f"- Precision: {expected}" in (tmp_path / "report.md").read_text()
 
 

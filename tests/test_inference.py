@@ -190,22 +190,24 @@ def test_bf16_predictor_agrees_with_fp32(checkpoint, two_astronauts):
         Predictor.from_checkpoint(checkpoint, device="cpu", precision="fp16")
 
 
-@pytest.mark.parametrize("has_amx, device, expected", [
-    (True, "cpu", "bf16"), (False, "cpu", "fp32"), (True, "cuda", "fp32"),
+@pytest.mark.parametrize("flags, device, expected", [
+    ({"amx_bf16", "avx512f"}, "cpu", "bf16"), ({"avx512_bf16", "avx512f"}, "cpu", "bf16"), ({"avx512f"}, "cpu", "fp32"),
+    ({"avx2"}, "cpu", "fp32"), ({"amx_bf16"}, "cuda", "fp32"),
 ])
-def test_auto_precision_is_bf16_only_on_amx_cpus(monkeypatch, has_amx, device, expected):
+def test_auto_precision_is_bf16_only_on_cpus_with_bf16_instructions(monkeypatch, flags, device, expected):
+    from fer_torch import hardware
     from fer_torch.inference import device as device_module
 
-    monkeypatch.setattr(device_module, "cpu_has_amx_bf16", lambda: has_amx)
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: frozenset(flags))
     assert device_module.resolve_precision("auto", torch.device(device)) == expected
     assert device_module.resolve_precision("fp32", torch.device(device)) == "fp32"
 
 
 def test_auto_precision_predictor_reports_what_it_runs(checkpoint):
-    from fer_torch.inference.device import cpu_has_amx_bf16
+    from fer_torch.hardware import cpu_mode
 
     predictor = Predictor.from_checkpoint(checkpoint, device="cpu", precision="auto")
-    assert predictor.precision == ("bf16" if cpu_has_amx_bf16() else "fp32")
+    assert predictor.precision == ("bf16" if cpu_mode().bf16 else "fp32")
     assert predictor.dtype == next(predictor.model.parameters()).dtype
 
 

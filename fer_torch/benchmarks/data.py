@@ -35,7 +35,7 @@ def _loader_images_per_second(root: Path, cache_dir: Path, args: argparse.Namesp
     from fer_torch.data.datamodule import FERDataModule  # torch/Lightning only for this measurement
 
     module = FERDataModule(str(root), train_augment=args.augment, batch_size=args.batch_size,
-                           num_workers=args.workers, cache_dir=str(cache_dir))
+                           num_workers=args.workers, cache_dir=str(cache_dir), loader="dataloader")
     batches = iter(module.train_dataloader())
     for _ in range(5):  # worker start-up and first batches
         next(batches)

@@ -60,25 +60,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--augment", default="standard", help="augmentation preset of --loader fits")
     parser.add_argument("--compile-mode", nargs="+", default=["none"],
                         help="torch.compile modes for --loader fits ('none' = eager), e.g. none default")
+    from fer_torch.benchmarks.train_configs import add_config_arguments
+
+    add_config_arguments(parser)
 
 
 class SteadyStateTimer(Callback):
-    """Wall time from the start of batch ``warmup`` to the end of the last batch."""
+    """Wall time of the training iterations after the first ``warmup``: from the end of batch ``warmup - 1`` (the
+    start of the fit when ``warmup`` is 0) to the end of the last batch, data preparation included."""
 
     def __init__(self, warmup: int) -> None:
         self.warmup = warmup
         self.start: float | None = None
         self.end: float | None = None
         self.batches = 0
+        self.images = 0
 
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        if batch_idx == self.warmup:
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        if self.warmup == 0 and self.start is None:
             self.start = time.perf_counter()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if batch_idx >= self.warmup:
+        if batch_idx == self.warmup - 1:
+            self.start = time.perf_counter()
+        elif batch_idx >= self.warmup:
             self.end = time.perf_counter()
             self.batches += 1
+            self.images += len(batch[1])
+
+    @property
+    def images_per_s(self) -> float:
+        """Images per second over the timed batches."""
+        return self.images / (self.end - self.start)
 
 
 def _loader(arch: str, batch: int, batches: int, num_classes: int = 7) -> DataLoader:
@@ -97,7 +110,7 @@ def lightning_images_per_s(arch: str, precision: str, batch: int, steps: int, wa
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                          limit_val_batches=0, num_sanity_val_steps=0, callbacks=[timer, EpochReseeding()])
     trainer.fit(FERClassifier(arch, num_classes=7, optimizer="adam", lr=1e-3), _loader(arch, batch, warmup + steps))
-    return timer.batches * batch / (timer.end - timer.start)
+    return timer.images_per_s
 
 
 def bare_images_per_s(arch: str, precision: str, batch: int, steps: int, warmup: int, device: str = "cpu") -> float:
@@ -205,6 +218,10 @@ def run_loaders(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> str:
     """Markdown table: Lightning vs bare images/s and their ratio for each architecture and precision."""
+    if args.config:
+        from fer_torch.benchmarks.train_configs import run_configs
+
+        return run_configs(args)
     if args.loader:
         return run_loaders(args)
     lines = [

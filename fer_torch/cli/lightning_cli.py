@@ -12,8 +12,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from jsonargparse import ActionConfigFile, ArgumentError
+from jsonargparse import ActionConfigFile, ArgumentError, Namespace
 from lightning_fabric.loggers.csv_logs import _ExperimentWriter
+from lightning_fabric.utilities.device_parser import _select_auto_accelerator
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 import pytorch_lightning as pl
 from pytorch_lightning import Trainer
@@ -21,12 +22,14 @@ from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 from pytorch_lightning.loggers.csv_logs import ExperimentWriter
+from pytorch_lightning.utilities import rank_zero_info
 
 from fer_torch.callbacks.seeding import EpochReseeding
 from fer_torch.cli.common import one_line
 from fer_torch.cli.config_files import BASE_KEY, base_chain
-from fer_torch.data.datamodule import FERDataModule, resolve_input_spec
+from fer_torch.data.datamodule import FERDataModule, resolve_input_spec, resolve_loader
 from fer_torch.errors import CheckpointError, ConfigError
+from fer_torch.hardware import cpu_mode
 from fer_torch.lit.classifier import FERClassifier
 from fer_torch.safe_load import REFUSED_PICKLE, is_refused_pickle
 from fer_torch.spec import InputSpec
@@ -113,12 +116,16 @@ class FERTrainCLI(LightningCLI):
         parser.set_defaults({"lr_monitor.logging_interval": "epoch", "trainer.default_root_dir": DEFAULT_ROOT_DIR})
 
     def before_instantiate_classes(self) -> None:
-        """Write the data's resolved input spec (architecture default + overrides) into the config, so the run's
-        saved ``config.yaml`` states what it trained with."""
+        """Write what ``auto`` and the architecture resolve to into the config (input spec, data loader, CPU
+        precision and memory format), so the run's saved ``config.yaml`` states what it trained with."""
         data = self.config.data
         spec = resolve_input_spec(data.arch, **{key: data.get(key) for key in InputSpec.__dataclass_fields__})
         for key, value in spec.to_dict().items():
             data[key] = value
+        data.loader, note = resolve_loader(data.loader, data.train_augment)
+        for line in (note, apply_cpu_mode(self.config)):
+            if line:
+                rank_zero_info(line)
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer_config = self.config_init.get("trainer") or {}
@@ -137,6 +144,34 @@ class FERTrainCLI(LightningCLI):
         names = [Path(str(c)) for c in self.config.get("config") or []]
         names = [p.stem for p in names if p.parent.name != "trainer"]
         return names[-1] if names else "fer"
+
+
+def trains_on_cpu(accelerator: Any) -> bool:
+    """Whether Lightning's ``accelerator`` setting (``cpu``, ``auto`` ...) trains on the CPU on this machine."""
+    if isinstance(accelerator, str) and accelerator == "auto":
+        accelerator = _select_auto_accelerator()
+    return isinstance(accelerator, str) and accelerator == "cpu"
+
+
+def apply_cpu_mode(config: Namespace) -> str | None:
+    """On the CPU, fill the choices the config leaves open (``trainer.precision``, ``model.channels_last``) with
+    :func:`fer_torch.hardware.cpu_mode`'s, and return the one line that says what runs; explicit choices win.
+
+    Off the CPU nothing changes and None is returned (an unset ``channels_last`` means off).
+    """
+    if not trains_on_cpu(config.trainer.accelerator):
+        return None
+    mode = cpu_mode()
+    trainer, model = config.trainer, config.model
+    chosen = []
+    if trainer.precision is None:
+        trainer.precision = mode.training_precision
+        chosen.append("precision")
+    if model.channels_last is None:
+        model.channels_last = mode.channels_last
+        chosen.append("memory format")
+    source = f"{' and '.join(chosen)} chosen for this CPU" if chosen else "as configured"
+    return f"Training on {mode.describe(str(trainer.precision), model.channels_last)}; {source}"
 
 
 class ParseOnlyCLI(FERTrainCLI):

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.utilities import rank_zero_warn
+from pytorch_lightning.utilities import rank_zero_info, rank_zero_warn
 from torch.utils.data import DataLoader
 
 from fer_torch.data.dataset import FERDataset, seed_worker
@@ -33,6 +33,22 @@ def stratified_split(samples: Samples, val_fraction: float, seed: int = 0) -> tu
         members = np.flatnonzero(samples.labels == label)
         to_val[rng.choice(members, size=round(val_fraction * len(members)), replace=False)] = True
     return samples.take(np.flatnonzero(~to_val)), samples.take(np.flatnonzero(to_val))
+
+
+LOADERS = ("auto", "dataloader", "device")
+
+
+def resolve_loader(loader: str, train_augment: str | Sequence[dict[str, Any]] | None) -> tuple[str, str | None]:
+    """``(loader, note)``: ``auto`` is the in-memory batch path (``device``) for an augmentation preset and the
+    DataLoader path for a list of albumentations transforms, which only that path runs; ``note`` says so."""
+    if loader not in LOADERS:
+        raise ConfigError(f"loader must be one of {', '.join(LOADERS)}, got {loader!r}")
+    if loader != "auto":
+        return loader, None
+    if train_augment is None or isinstance(train_augment, str):
+        return "device", None
+    return "dataloader", ("data.loader auto: train_augment is a list of albumentations transforms, so batches come "
+                          "from the DataLoader path (albumentations in worker processes), not the in-memory path")
 
 
 def resolve_input_spec(arch: str | None, **overrides: Any) -> InputSpec:
@@ -65,10 +81,12 @@ class FERDataModule(pl.LightningDataModule):
             or ``val+test`` (PublicTest + PrivateTest, seed 001); see :mod:`fer_torch.data.val_splits`.
         split_test_by_prefix, strict, cache_dir, use_cache: passed to :func:`load_splits` (as are ``region``,
             ``val_fraction`` and ``split_seed``); the reader gets those it takes.
-        loader: ``dataloader`` (albumentations per image in DataLoader workers) or ``device``: every split
-            preprocessed once into a uint8 tensor on the training device, batches sliced there, the preset
-            ``train_augment`` applied per batch with kornia and normalization on the device
-            (:mod:`fer_torch.data.device_batches`); ``num_workers``/``pin_memory`` are then unused.
+        loader: ``device``: every split preprocessed once into a uint8 tensor on the training device (host memory
+            on a CPU), batches sliced there, the preset ``train_augment`` applied per batch with kornia and
+            normalization in the training process (:mod:`fer_torch.data.device_batches`; ``num_workers`` and
+            ``pin_memory`` unused); ``dataloader``: albumentations per image in DataLoader workers; ``auto``
+            (default): ``device`` for a preset, ``dataloader`` for a list of albumentations transforms
+            (:func:`resolve_loader`). On 2 CPU cores the in-memory path leaves both cores to the model.
     """
 
     def __init__(
@@ -97,9 +115,12 @@ class FERDataModule(pl.LightningDataModule):
         cache_dir: str | None = None,
         use_cache: bool = True,
         rgb: bool = False,
-        loader: Literal["dataloader", "device"] = "dataloader",
+        loader: Literal["auto", "dataloader", "device"] = "auto",
     ):
         super().__init__()
+        loader, note = resolve_loader(loader, train_augment)
+        if note:
+            rank_zero_info(note)
         self.save_hyperparameters()
         self.root = str(root)
         self.source = check_source(source)
@@ -110,8 +131,6 @@ class FERDataModule(pl.LightningDataModule):
             region=region,
         )
         build_augmentation(train_augment, self.spec.image_size)  # a bad preset/config fails here, not in a worker
-        if loader not in ("dataloader", "device"):
-            raise ConfigError(f"loader must be 'dataloader' or 'device', got {loader!r}")
         self.batch_preparation = (
             BatchPreparation(self.spec, build_device_augmentation(train_augment, self.spec.image_size))
             if loader == "device" else None
@@ -234,8 +253,8 @@ class FERDataModule(pl.LightningDataModule):
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         """Device path: uint8 batch -> float, training augmentation (fit's training loop only), normalization."""
-        if self.hparams.loader != "device":
-            return batch
+        if self.hparams.loader != "device" or not isinstance(batch, (tuple, list)):
+            return batch  # the DataLoader path, or the model summary's example input
         images, labels = batch
         training = self.trainer is not None and self.trainer.training
         return self.batch_preparation(images, train=training), labels

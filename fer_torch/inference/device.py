@@ -1,17 +1,15 @@
 """Choose the torch device and precision for inference: ``auto`` picks CUDA when available (asking for CUDA
-without it fails) and bfloat16 on CPUs with AMX-BF16 tiles."""
+without it fails) and bfloat16 on CPUs with bfloat16 instructions (:mod:`fer_torch.hardware`)."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import torch
 
 from fer_torch.errors import ConfigError, DeviceError
+from fer_torch.hardware import cpu_mode
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "cuda:N")
 
@@ -50,29 +48,17 @@ def select_device(name: str | torch.device = "auto") -> torch.device:
     raise DeviceError(f"unknown device {name!r}; choose from {', '.join(DEVICE_CHOICES)}")
 
 
-@functools.cache
-def cpu_has_amx_bf16() -> bool:
-    """Whether this CPU has AMX-BF16 (Intel Sapphire Rapids and later): Linux ``/proc/cpuinfo`` flag ``amx_bf16``."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), [])
-    return "amx_bf16" in flags
-
-
 def resolve_precision(precision: str, device: torch.device) -> str:
     """``fp32`` or ``bf16`` for an inference precision of ``auto``/``fp32``/``bf16`` on ``device``.
 
-    ``auto`` is ``bf16`` on a CPU with AMX-BF16, where bn_cnn's forward pass is ~2x faster and the default
-    model's FER2013 val predictions agree with fp32 on 99.4% of images (docs/live.md); ``fp32`` elsewhere.
+    ``auto`` is ``bf16`` on a CPU with bfloat16 instructions (:func:`fer_torch.hardware.cpu_mode`: AMX-BF16 or
+    AVX512-BF16), where bn_cnn's forward pass is ~2x faster and the default model's FER2013 val predictions agree
+    with fp32 on 99.4% of images (docs/live.md); ``fp32`` elsewhere.
     """
     if precision not in PRECISION_CHOICES:
         raise ConfigError(f"precision must be one of {', '.join(PRECISION_CHOICES)}, got {precision!r}")
     if precision == "auto":
-        return "bf16" if device.type == "cpu" and cpu_has_amx_bf16() else "fp32"
+        return "bf16" if device.type == "cpu" and cpu_mode().bf16 else "fp32"
     return precision
 
 

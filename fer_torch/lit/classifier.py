@@ -46,7 +46,8 @@ class FERClassifier(pl.LightningModule):
             ``time_decay``, Keras' optimizer ``decay`` (seed 003's SGD ``decay=1e-4``): the rate is divided by
             ``1 + time_decay * step`` after ``step`` optimizer steps.
         mixup_alpha: MixUp Beta(alpha, alpha) on training batches; 0 turns it off.
-        channels_last: run the model in channels-last memory format (faster convolutions on CPU/GPU).
+        channels_last: run the model in channels-last memory format (faster convolutions on CPU/GPU); ``None``
+            lets the training CLI choose it for the CPU (:func:`fer_torch.hardware.cpu_mode`), else off.
         cutmix_alpha: CutMix Beta(alpha, alpha); with ``mixup_alpha`` too, each batch gets one of the two.
         compile_mode: ``None`` (eager) or a ``torch.compile`` mode (``default``, ``reduce-overhead``,
             ``max-autotune-no-cudagraphs`` ...) applied to the model in place at setup (checkpoint keys unchanged).
@@ -74,14 +75,14 @@ class FERClassifier(pl.LightningModule):
         scheduler: str = "none",
         scheduler_options: dict[str, Any] | None = None,
         mixup_alpha: float = 0.0,
-        channels_last: bool = False,
+        channels_last: bool | None = None,
         cutmix_alpha: float = 0.0,
         compile_mode: str | None = None,
         fused_optimizer: bool | None = None,
         float32_matmul_precision: Literal["highest", "high", "medium"] | None = None,
     ) -> None:
         super().__init__()
-        from fer_torch.models import create_model  # deferred: the registry imports timm/torchvision
+        from fer_torch.models import create_model, model_input_spec  # deferred: the registry imports timm/torchvision
 
         if class_names is not None and len(class_names) != num_classes:
             raise ConfigError(f"{len(class_names)} class names {list(class_names)} for num_classes={num_classes}")
@@ -107,6 +108,9 @@ class FERClassifier(pl.LightningModule):
             persistent=False,
         )
         self.mixup = _batch_mixing(mixup_alpha, cutmix_alpha, num_classes)
+        # One input of the trained size, so the model summary counts FLOPs (Lightning's ModelSummary).
+        height, width = InputSpec.from_dict(input_spec).image_size if input_spec else model_input_spec(arch).image_size
+        self.example_input_array = torch.zeros(1, in_chans, height, width)
         # No argument checks or NaN scans per training step: each would wait for the GPU (a host sync).
         self.train_loss = MeanMetric(nan_strategy="disable")
         self.train_acc = classification_metrics(num_classes, "train/", validate_args=False)["acc"]
