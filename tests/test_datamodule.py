@@ -25,7 +25,7 @@ def root(request) -> str:
 
 
 def _dm(root: str, **kwargs) -> FERDataModule:
-    return FERDataModule(root, **{"num_workers": 0, "batch_size": 16, **kwargs})
+    return FERDataModule(root, **{"num_workers": 0, "batch_size": 16, "loader": "dataloader", **kwargs})
 
 
 def test_all_classes(root):
