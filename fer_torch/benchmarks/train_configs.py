@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from fer_torch.benchmarks.train import SteadyStateTimer
+from fer_torch.benchmarks.timing import SteadyStateTimer
 from fer_torch.hardware import cpu_mode
 from fer_torch.lit.optimizers import build_optimizer
 
