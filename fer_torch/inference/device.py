@@ -14,7 +14,7 @@ from fer_torch.hardware import cpu_mode
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "cuda:N")
 
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
-"""Inference precisions: ``bf16`` runs the model in bfloat16, fast on CPUs with AMX and on recent GPUs."""
+"""Inference precisions: ``bf16`` runs the model in bfloat16, fast on CPUs with bf16 instructions and recent GPUs."""
 
 from fer_torch.choices import PRECISION_CHOICES  # noqa: E402  (auto + PRECISIONS, listed without torch)
 """What a caller may ask for: ``auto`` resolves per device (:func:`resolve_precision`)."""
