@@ -70,11 +70,10 @@ class CpuMode:
         """The Lightning precision string: ``bf16-mixed`` or ``32-true``."""
         return "bf16-mixed" if self.bf16 else "32-true"
 
-    def describe(self, precision: str | None = None, channels_last: bool | None = None) -> str:
-        """One line naming the CPU, the mode run (``precision``/``channels_last`` as finally chosen) and why."""
-        precision = precision or self.training_precision
-        layout = "channels-last" if (self.channels_last if channels_last is None else channels_last) else "contiguous"
-        return f"CPU {cpu_name()}: {precision}, {layout} ({self.reason})"
+    def describe(self) -> str:
+        """One line naming the CPU, this mode and why: ``CPU <name>: bf16-mixed, channels-last (avx512_bf16 ...)``."""
+        layout = "channels-last" if self.channels_last else "contiguous"
+        return f"CPU {cpu_name()}: {self.training_precision}, {layout} ({self.reason})"
 
 
 def cpu_mode() -> CpuMode:

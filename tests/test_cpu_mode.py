@@ -61,7 +61,7 @@ def test_cpu_runs_get_the_hardware_mode_by_default(flags, cpu, precision, channe
     config.trainer.precision = config.model.channels_last = None
     line = apply_cpu_mode(config)
     assert line.startswith("Training on CPU ") and "\n" not in line
-    assert line.endswith("precision and memory format chosen for this CPU")
+    assert line.endswith(", chosen for this CPU") and ("amx_bf16 detected" in line) == (precision == "bf16-mixed")
 
 
 @pytest.mark.parametrize("args, precision, channels_last", [
@@ -75,6 +75,16 @@ def test_an_explicit_choice_is_never_overridden(flags, args, precision, channels
     config = _parsed(*args)
     apply_cpu_mode(config)
     assert (config.trainer.precision, config.model.channels_last) == (precision, channels_last)
+
+
+def test_an_explicit_choice_is_named_beside_this_cpus_own_mode(flags):
+    flags(AMX)
+    config = _parsed("--trainer.precision", "32-true")
+    config.model.channels_last = None
+    line = apply_cpu_mode(config)
+    assert line.startswith("Training on CPU ") and "32-true, channels-last (precision as configured;" in line
+    assert line.endswith("this CPU's fastest mode: CPU " + hardware.cpu_name() + ": bf16-mixed, channels-last "
+                         "(amx_bf16 detected))")
 
 
 def test_a_gpu_run_is_left_alone(flags):

@@ -29,7 +29,7 @@ from fer_torch.cli.common import one_line
 from fer_torch.cli.config_files import BASE_KEY, base_chain
 from fer_torch.data.datamodule import FERDataModule, resolve_input_spec, resolve_loader
 from fer_torch.errors import CheckpointError, ConfigError
-from fer_torch.hardware import cpu_mode
+from fer_torch.hardware import cpu_mode, cpu_name
 from fer_torch.lit.classifier import FERClassifier
 from fer_torch.safe_load import REFUSED_PICKLE, is_refused_pickle
 from fer_torch.spec import InputSpec
@@ -163,15 +163,20 @@ def apply_cpu_mode(config: Namespace) -> str | None:
         return None
     mode = cpu_mode()
     trainer, model = config.trainer, config.model
-    chosen = []
+    configured = []
     if trainer.precision is None:
         trainer.precision = mode.training_precision
-        chosen.append("precision")
+    else:
+        configured.append("precision")
     if model.channels_last is None:
         model.channels_last = mode.channels_last
-        chosen.append("memory format")
-    source = f"{' and '.join(chosen)} chosen for this CPU" if chosen else "as configured"
-    return f"Training on {mode.describe(str(trainer.precision), model.channels_last)}; {source}"
+    else:
+        configured.append("channels_last")
+    if not configured:
+        return f"Training on {mode.describe()}, chosen for this CPU"
+    layout = "channels-last" if model.channels_last else "contiguous"
+    return (f"Training on CPU {cpu_name()}: {trainer.precision}, {layout} ({' and '.join(configured)} as configured; "
+            f"this CPU's fastest mode: {mode.describe()})")
 
 
 class ParseOnlyCLI(FERTrainCLI):
