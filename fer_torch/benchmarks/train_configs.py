@@ -125,12 +125,14 @@ def run_configs(args: argparse.Namespace) -> str:
                                     cli.datamodule.hparams.loader)
                     batch = cli.datamodule.hparams.batch_size
                 if args.keras:
-                    runs.setdefault("Keras original", []).append(keras_images_per_s(args.keras, batch, args)["images_per_s"])
+                    keras_run = keras_images_per_s(args.keras, batch, args)
+                    runs.setdefault("Keras original", []).append(keras_run["images_per_s"])
                     setting["Keras original"] = ("float32", "-", "in-memory arrays")
                 if args.bare:
                     for precision, channels_last in BARE_MODES:
                         key = f"bare step, {precision}{', channels-last' if channels_last else ''}"
-                        runs.setdefault(key, []).append(bare_images_per_s(cli.model, precision, channels_last, batch, args))
+                        rate = bare_images_per_s(cli.model, precision, channels_last, batch, args)
+                        runs.setdefault(key, []).append(rate)
                         setting[key] = (precision, str(channels_last).lower(), "random tensors")
             medians = {key: statistics.median(values) for key, values in runs.items()}
             keras = medians.get("Keras original")

@@ -36,7 +36,8 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     parser.add_argument("--precision", choices=PRECISION_CHOICES, default="fp32",
-                        help="model precision: fp32 (default), bf16, or auto (what live.py uses: bf16 on CPUs with AMX-BF16 or AVX512-BF16)")
+                        help="model precision: fp32 (default), bf16, or auto (what live.py uses: bf16 on CPUs with "
+                        "AMX-BF16 or AVX512-BF16)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-bars", action="store_true", help="draw boxes and labels without probability bars")
     parser.add_argument("--max-frames", type=int, help="stop after N frames")
     parser.add_argument("--precision", choices=PRECISION_CHOICES, default="auto",
-                        help="model precision: auto (default: bf16 on CPUs with AMX-BF16 or AVX512-BF16, else fp32), fp32 or bf16")
+                        help="model precision: auto (default: bf16 on CPUs with AMX-BF16 or AVX512-BF16, else fp32), "
+                        "fp32 or bf16")
     parser.add_argument("--no-detect-ahead", action="store_true",
                         help="classify each frame before reading the next (default: detect the next frame's faces "
                              "while classifying this one: more frames/s, one frame of read-ahead)")
