@@ -167,8 +167,9 @@ def _assert_same(optimizer, configs, expected_optimizer, expected_configs):
 @pytest.mark.parametrize("name", sorted(BEFORE))
 def test_builtins_build_what_the_flat_arguments_built(name):
     model_args = build_cli(["--config", str(REPO / "configs" / f"{name}.yaml")], parse_only=True).config.model
+    # fused_optimizer: as the config leaves it (the CPU mode's fused step is tests/test_cpu_mode.py's subject)
     model_args = {**model_args.as_dict(), "arch": "mouth_cnn", "model_kwargs": None, "pretrained": False,
-                  "num_classes": 3, "class_names": None, "input_spec": None}
+                  "num_classes": 3, "class_names": None, "input_spec": None, "fused_optimizer": None}
     model = FERClassifier(**model_args)
     trainer = SimpleNamespace(max_epochs=5, estimated_stepping_batches=40)
     optimizer, configs = _built(model, trainer)
