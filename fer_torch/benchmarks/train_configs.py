@@ -9,8 +9,6 @@ included), repeats interleaved so a busy machine slows every path alike, medians
 from __future__ import annotations
 
 import argparse
-import contextlib
-import copy
 import json
 import shlex
 import statistics
@@ -24,33 +22,51 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+import yaml
 
 from fer_torch.benchmarks.timing import SteadyStateTimer
 from fer_torch.hardware import cpu_mode
+from fer_torch.lit.classifier import FERClassifier
 from fer_torch.lit.optimizers import build_optimizer
+from fer_torch.spec import InputSpec
 
 KERAS_PEER = Path(__file__).resolve().parents[2] / "tools" / "peers" / "keras_bn_cnn.py"
 BARE_MODES = (("32-true", False), ("32-true", True), ("bf16-mixed", False), ("bf16-mixed", True))
 """(precision, channels-last) of the bare steps timed for the best one."""
 
 
-def cli_images_per_s(config: str, preset: str | None, args: argparse.Namespace, root_dir: str):
-    """(images/s, the CLI) of ``tools/train.py --config config [--config preset]`` over ``warmup + steps`` batches."""
-    from fer_torch.cli.train import build_cli
+TRAIN_TOOL = "import sys; from fer_torch.cli.scripts import train; sys.exit(train())"
+"""``python -c`` program that runs ``tools/train.py`` (``fer-train``) with the arguments after it."""
 
+
+def cli_images_per_s(config: str, preset: str | None, args: argparse.Namespace, root_dir: Path) -> tuple[float, dict]:
+    """(images/s, the run's saved config.yaml) of ``tools/train.py --config config [preset]`` over ``warmup + steps``
+    batches, in a process of its own as a user runs it, timed by :class:`SteadyStateTimer`."""
+    run_dir = Path(tempfile.mkdtemp(dir=root_dir))
+    timing = run_dir / "timing.json"
     argv = ["--config", config, *preset_args(preset), "--data.root", str(args.data),
             "--trainer.max_epochs", "1", "--trainer.limit_train_batches", str(args.warmup + args.steps),
             "--trainer.limit_val_batches", "1", "--trainer.num_sanity_val_steps", "0",
-            "--trainer.enable_model_summary", "false", "--trainer.default_root_dir", root_dir]
-    with contextlib.redirect_stdout(sys.stderr):  # progress bar and notes: stdout carries the table alone
-        cli = build_cli(argv)
-        timer = SteadyStateTimer(args.warmup)
-        cli.trainer.callbacks.append(timer)
-        cli.trainer.fit(cli.model, datamodule=cli.datamodule)
-    if timer.end is None:
+            "--trainer.enable_model_summary", "false", "--trainer.default_root_dir", str(run_dir),
+            "--trainer.callbacks+=fer_torch.benchmarks.timing.SteadyStateTimer",
+            f"--trainer.callbacks.warmup={args.warmup}", f"--trainer.callbacks.output={timing}"]
+    done = subprocess.run([sys.executable, "-c", TRAIN_TOOL, *argv], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SystemExit(f"error: training {config} failed: {last}")
+    if not timing.is_file():
         raise SystemExit(f"error: {config} has fewer than --warmup + --steps = {args.warmup + args.steps} training "
                          "batches in one epoch; lower them")
-    return timer.images_per_s, cli
+    (saved,) = run_dir.rglob("config.yaml")
+    return json.loads(timing.read_text())["images_per_s"], yaml.safe_load(saved.read_text())
+
+
+def saved_classifier(saved: dict) -> FERClassifier:
+    """The model and optimizer settings of a run's saved config, as a fresh :class:`FERClassifier`."""
+    model, data = saved["model"], saved["data"]
+    spec = InputSpec(**{key: data[key] for key in InputSpec.__dataclass_fields__})
+    keys = ("arch", "model_kwargs", "optimizer", "lr", "weight_decay", "optimizer_options")
+    return FERClassifier(**{key: model[key] for key in keys}, in_chans=spec.channels, input_spec=spec.to_dict())
 
 
 def preset_args(preset: str | None) -> list[str]:
@@ -61,12 +77,12 @@ def preset_args(preset: str | None) -> list[str]:
 
 
 def bare_images_per_s(classifier, precision: str, channels_last: bool, batch: int, args: argparse.Namespace) -> float:
-    """Images/s of a plain loop (zero_grad, forward, loss, backward, step) on a copy of ``classifier``'s model with
+    """Images/s of a plain loop (zero_grad, forward, loss, backward, step) on ``classifier``'s model with
     its configured optimizer, on in-memory random tensors of its input shape."""
     torch.manual_seed(0)
     hp = classifier.hparams
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
-    model = copy.deepcopy(classifier.model).float().train().to(memory_format=memory_format)
+    model = classifier.model.float().train().to(memory_format=memory_format)
     optimizer = build_optimizer(hp.optimizer, [{"params": list(model.parameters())}], lr=hp.lr,
                                 weight_decay=hp.weight_decay, fused=None, options=hp.optimizer_options)
     x = torch.randn(batch, *classifier.example_input_array.shape[1:]).contiguous(memory_format=memory_format)
@@ -113,17 +129,18 @@ def run_configs(args: argparse.Namespace) -> str:
              "| config | path | precision | channels-last | loader | images/s | runs | vs Keras | vs best bare |",
              "| --- | --- | --- | --- | --- | ---: | --- | ---: | ---: |"]
     with tempfile.TemporaryDirectory(prefix="fer_bench_cli_") as root_dir:
+        root = Path(root_dir)
         for config in args.config:
             runs: dict[str, list[float]] = {}
             setting: dict[str, tuple[str, str, str]] = {}
             for _ in range(args.repeats):
                 for preset in presets:
-                    rate, cli = cli_images_per_s(config, preset, args, root_dir)
+                    rate, saved = cli_images_per_s(config, preset, args, root)
                     key = _label(preset)
                     runs.setdefault(key, []).append(rate)
-                    setting[key] = (str(cli.trainer.precision), str(bool(cli.model.hparams.channels_last)).lower(),
-                                    cli.datamodule.hparams.loader)
-                    batch = cli.datamodule.hparams.batch_size
+                    setting[key] = (str(saved["trainer"]["precision"]), str(saved["model"]["channels_last"]).lower(),
+                                    saved["data"]["loader"])
+                    batch = saved["data"]["batch_size"]
                 if args.keras:
                     keras_run = keras_images_per_s(args.keras, batch, args)
                     runs.setdefault("Keras original", []).append(keras_run["images_per_s"])
@@ -131,7 +148,7 @@ def run_configs(args: argparse.Namespace) -> str:
                 if args.bare:
                     for precision, channels_last in BARE_MODES:
                         key = f"bare step, {precision}{', channels-last' if channels_last else ''}"
-                        rate = bare_images_per_s(cli.model, precision, channels_last, batch, args)
+                        rate = bare_images_per_s(saved_classifier(saved), precision, channels_last, batch, args)
                         runs.setdefault(key, []).append(rate)
                         setting[key] = (precision, str(channels_last).lower(), "random tensors")
             medians = {key: statistics.median(values) for key, values in runs.items()}
