@@ -23,15 +23,23 @@ AMX Xeon and an AVX-512 EPYC); without it the contiguous layout is kept."""
 
 
 @functools.cache
+def _cpuinfo(key: str) -> str | None:
+    """The value of the first ``key`` line of Linux ``/proc/cpuinfo`` (None elsewhere or without one)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.split(":", 1)[0].strip() == key:
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+@functools.cache
 def cpu_flags() -> frozenset[str]:
-    """This CPU's feature flags: ``/proc/cpuinfo`` on Linux, else what torch reports of the bf16 ones."""
-    if sys.platform.startswith("linux"):
-        try:
-            for line in Path("/proc/cpuinfo").read_text().splitlines():
-                if line.startswith("flags"):
-                    return frozenset(line.split(":", 1)[1].split())
-        except OSError:
-            pass
+    """This CPU's feature flags: ``/proc/cpuinfo`` on Linux, else what torch reports of the ones used here."""
+    flags = _cpuinfo("flags") if sys.platform.startswith("linux") else None
+    if flags is not None:
+        return frozenset(flags.split())
     import torch
 
     probes = {"amx_bf16": "_is_amx_tile_supported", "avx512_bf16": "_is_avx512_bf16_supported",
@@ -39,16 +47,9 @@ def cpu_flags() -> frozenset[str]:
     return frozenset(flag for flag, probe in probes.items() if getattr(torch.cpu, probe, lambda: False)())
 
 
-@functools.cache
 def cpu_name() -> str:
     """The CPU's model name (``/proc/cpuinfo``), else the platform's processor string."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def cpu_bf16_flag() -> str | None:

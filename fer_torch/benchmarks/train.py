@@ -21,16 +21,14 @@ import statistics
 import tempfile
 import time
 import warnings
-from contextlib import nullcontext
 from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-import torch.nn.functional as F
 from pytorch_lightning.callbacks import Callback
 from torch.utils.data import DataLoader, TensorDataset
 
-from fer_torch.benchmarks.timing import SteadyStateTimer
+from fer_torch.benchmarks.timing import SteadyStateTimer, bare_step_images_per_s
 from fer_torch.callbacks.seeding import EpochReseeding
 from fer_torch.data.datamodule import FERDataModule
 from fer_torch.data.export import write_folders
@@ -88,23 +86,9 @@ def lightning_images_per_s(arch: str, precision: str, batch: int, steps: int, wa
 def bare_images_per_s(arch: str, precision: str, batch: int, steps: int, warmup: int, device: str = "cpu") -> float:
     """Images/s of a plain loop: zero_grad, forward, cross-entropy, backward, Adam step."""
     pl.seed_everything(0, verbose=False)
-    target = torch.device("cuda" if device == "gpu" else "cpu")
-    model = FERClassifier(arch, num_classes=7).model.train().to(target)
+    model = FERClassifier(arch, num_classes=7).model.train().to("cuda" if device == "gpu" else "cpu")
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    autocast = torch.autocast(target.type, dtype=torch.bfloat16) if precision == "bf16-mixed" else nullcontext()
-    start = None
-    for i, (x, y) in enumerate(_loader(arch, batch, warmup + steps)):
-        if i == warmup:
-            start = time.perf_counter()
-        x, y = x.to(target, non_blocking=True), y.to(target, non_blocking=True)
-        optimizer.zero_grad(set_to_none=True)
-        with autocast:
-            loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-    if target.type == "cuda":
-        torch.cuda.synchronize()
-    return steps * batch / (time.perf_counter() - start)
+    return bare_step_images_per_s(model, optimizer, _loader(arch, batch, warmup + steps), precision, warmup)
 
 
 class EpochTimer(Callback):

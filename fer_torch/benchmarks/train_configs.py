@@ -9,22 +9,20 @@ included), repeats interleaved so a busy machine slows every path alike, medians
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
-from contextlib import nullcontext
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 import yaml
 
-from fer_torch.benchmarks.timing import SteadyStateTimer
+from fer_torch.benchmarks.timing import bare_step_images_per_s
 from fer_torch.hardware import cpu_mode
 from fer_torch.lit.classifier import FERClassifier
 from fer_torch.lit.optimizers import build_optimizer
@@ -87,17 +85,8 @@ def bare_images_per_s(classifier, precision: str, channels_last: bool, batch: in
                                 weight_decay=hp.weight_decay, fused=None, options=hp.optimizer_options)
     x = torch.randn(batch, *classifier.example_input_array.shape[1:]).contiguous(memory_format=memory_format)
     y = torch.randint(0, hp.num_classes, (batch,))
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16-mixed" else nullcontext()
-    start = time.perf_counter()
-    for i in range(args.warmup + args.steps):
-        if i == args.warmup:
-            start = time.perf_counter()
-        optimizer.zero_grad(set_to_none=True)
-        with autocast:
-            loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-    return args.steps * batch / (time.perf_counter() - start)
+    return bare_step_images_per_s(model, optimizer, itertools.repeat((x, y), args.warmup + args.steps), precision,
+                                  args.warmup)
 
 
 def keras_images_per_s(python: str, batch: int, args: argparse.Namespace) -> dict:

@@ -6,7 +6,6 @@ import argparse
 import ast
 import importlib
 import importlib.util
-import platform
 from collections.abc import Collection
 from pathlib import Path
 
@@ -18,14 +17,10 @@ def machine_line() -> str:
     """One line naming the machine the figures come from."""
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    from fer_torch.hardware import cpu_name
+
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return f"Machine: {cpu}, {torch.get_num_threads()} torch threads, {gpu}; torch {torch.__version__}"
+    return f"Machine: {cpu_name()}, {torch.get_num_threads()} torch threads, {gpu}; torch {torch.__version__}"
 
 
 def suite_summary(name: str) -> str:
