@@ -111,7 +111,7 @@ def test_frames_keep_per_tab_tracking_and_smoothing(app, client, face_jpeg):
             face = check_one_face(client.post(f"/api/frame?tab={tab}", data=face_jpeg, content_type="image/jpeg").json,
                                   480, 360)
             assert face["face_id"] == 0
-    tabs = app.extensions["fer_torch"].tabs
+    tabs = app.extensions["fer_torch"].service.tabs
     assert {tab: len(stream.smoother.history[0]) for tab, stream in tabs.items()} == {"tab-a": 3, "tab-b": 1}
 
 
@@ -228,7 +228,7 @@ def test_cli_loads_the_model_once_binds_loopback_and_bounds_threads(monkeypatch,
     loads, binds = [], []
     monkeypatch.setattr(Predictor, "from_weights", lambda *a, **k: loads.append(a) or predictor)
     monkeypatch.setattr("fer_torch.apps.web.server.make_http_server",
-                        lambda app, host, port: binds.append((host, port, torch.get_num_threads())) or FakeServer())
+                        lambda app, host, port, **kwargs: binds.append((host, port, torch.get_num_threads())) or FakeServer())
     threads = torch.get_num_threads()
     assert run_tool(serve_cli.main, ["--threads", "1"]) == 0
     assert len(loads) == 1 and binds == [("127.0.0.1", 8000, 1)] and torch.get_num_threads() == threads
@@ -257,16 +257,24 @@ def test_port_in_use_is_a_one_line_error(app):
             make_http_server(app, "127.0.0.1", port)
 
 
-def test_an_internal_failure_is_a_json_500(app, client, face_jpeg, monkeypatch):
+def assert_logged_500(response, caplog, detail: str) -> None:
+    """A 500 body names only an id; the server log holds that id with the details (issue 23, finding 5)."""
+    assert_error(response, 500, "internal server error (id ")
+    error_id = response.json["error"].split("(id ", 1)[1].split(")", 1)[0]
+    assert detail not in response.get_data(as_text=True)
+    assert any(error_id in r.getMessage() and detail in r.getMessage() for r in caplog.records)
+
+
+def test_an_internal_failure_is_a_json_500(app, client, face_jpeg, monkeypatch, caplog):
     def broken(frame):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(app.extensions["fer_torch"], "predict", broken)
-    assert_error(client.post("/api/predict", data=face_jpeg, content_type="image/jpeg"), 500,
-                 "internal error: RuntimeError: boom")
+    monkeypatch.setattr(app.extensions["fer_torch"].service, "predict", broken)
+    assert_logged_500(client.post("/api/predict", data=face_jpeg, content_type="image/jpeg"), caplog,
+                      "RuntimeError: boom")
 
 
-def test_a_server_side_library_error_is_a_500_and_bad_input_a_400(app, client, face_jpeg, monkeypatch):
+def test_a_server_side_library_error_is_a_500_and_bad_input_a_400(app, client, face_jpeg, monkeypatch, caplog):
     from fer_torch.errors import DataError, DeviceError
 
     def failing(exc):
@@ -274,9 +282,10 @@ def test_a_server_side_library_error_is_a_500_and_bad_input_a_400(app, client, f
             raise exc
         return predict
 
-    monkeypatch.setattr(app.extensions["fer_torch"], "predict", failing(DeviceError("CUDA is not available")))
-    assert_error(client.post("/api/predict", data=face_jpeg, content_type="image/jpeg"), 500, "CUDA is not available")
-    monkeypatch.setattr(app.extensions["fer_torch"], "predict", failing(DataError("image is 0x0")))
+    monkeypatch.setattr(app.extensions["fer_torch"].service, "predict", failing(DeviceError("CUDA is not available")))
+    assert_logged_500(client.post("/api/predict", data=face_jpeg, content_type="image/jpeg"), caplog,
+                      "CUDA is not available")
+    monkeypatch.setattr(app.extensions["fer_torch"].service, "predict", failing(DataError("image is 0x0")))
     assert_error(client.post("/api/predict", data=face_jpeg, content_type="image/jpeg"), 400, "image is 0x0")
 
 
@@ -292,7 +301,7 @@ def test_upload_without_faces_still_gives_every_file(client):
 
 def test_tabs_and_streams_take_live_fast_detection_but_photos_do_not(predictor, tmp_path):
     config = ServeConfig(detect_every=5, detect_scale=0.8, results_dir=tmp_path)
-    service = create_app(predictor, config).extensions["fer_torch"]
+    service = create_app(predictor, config).extensions["fer_torch"].service
     for stream in (service.tab("a"), service.stream()):
         assert (stream.face_finder.every, stream.face_finder.detector.scale) == (5, 0.8)
     photo = service.stream(fast_detection=False).face_finder

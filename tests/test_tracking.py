@@ -74,6 +74,28 @@ def test_tracked_face_keeps_its_id_with_detection_skipped(predictor):
         assert box_iou(face_boxes(reference, frame), [faces[0].box])[0, 0] > 0.6
 
 
+@pytest.mark.parametrize("size", [(1, 1), (320, 240), (8, 600)])
+def test_a_frame_of_another_size_is_detected_not_tracked(size):
+    """A tracked face then a frame of another size (a 1x1 image, a camera switch): the detector runs on the new
+    frame at once (optical flow between frames of different sizes stalled OpenCV), and later frames track again."""
+    counting = CountingDetector(build_detector("haar"))
+    finder = TrackingDetector(counting, K, scale=0.8)
+    assert len(face_boxes(finder, scene([(150, 100)]))) == 1
+    other = cv2.resize(scene([(150, 100)]), size, interpolation=cv2.INTER_AREA)
+    face_boxes(finder, other)
+    assert counting.calls == 2
+    face_boxes(finder, other)  # same size again: tracked (or detected when the tiny frame has no face)
+    assert len(face_boxes(finder, scene([(150, 100)]))) == 1
+
+
+def test_flow_step_refuses_mismatched_or_empty_windows():
+    gray = cv2.cvtColor(scene([(150, 100)]), cv2.COLOR_BGR2GRAY)
+    tracker = FlowBoxTracker()
+    assert tracker.step(gray, np.zeros((1, 1), np.uint8), (150, 100, 200, 200)) is None
+    assert tracker.step(None, gray, (150, 100, 200, 200)) is None
+    assert tracker.step(gray, gray, (150, 100, 0, 0)) is None
+
+
 def test_face_leaving_the_frame_is_dropped_within_k_frames():
     finder = TrackingDetector(build_detector("haar"), K, scale=0.8)
     xs = list(range(150, SIZE[0], 30)) + [SIZE[0]] * (2 * K)  # the head slides out of the right edge

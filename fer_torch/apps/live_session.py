@@ -112,16 +112,24 @@ class SessionSummary:
             lines.append(f"face #{fid}: {total} frames: {parts}")
         return "\n".join(lines)
 
-    def save_histogram(self, path: str | Path) -> Path:
-        """Bar chart of each face's label counts over the session (seed 001, Figure 29) as a PNG."""
+    def save_histogram(self, path: str | Path, max_faces: int | None = None) -> Path:
+        """Bar chart of each face's label counts over the session (seed 001, Figure 29) as a PNG, five faces a row;
+        ``max_faces`` keeps the faces seen in the most frames."""
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
         histogram = self.histogram() or {0: {name: 0 for name in self.class_names}}
-        fig, axes = plt.subplots(1, len(histogram), figsize=(4.5 * len(histogram), 3.5), squeeze=False)
-        for ax, (fid, counts) in zip(axes[0], histogram.items()):
+        if max_faces is not None and len(histogram) > max_faces:
+            kept = sorted(histogram, key=lambda fid: -sum(histogram[fid].values()))[:max_faces]
+            histogram = {fid: histogram[fid] for fid in sorted(kept)}
+        columns = min(5, len(histogram))
+        rows = -(-len(histogram) // columns)
+        fig, axes = plt.subplots(rows, columns, figsize=(4.5 * columns, 3.5 * rows), squeeze=False)
+        for ax in axes.flat[len(histogram):]:
+            ax.set_visible(False)
+        for ax, (fid, counts) in zip(axes.flat, histogram.items()):
             ax.bar(list(counts), list(counts.values()), color="tab:blue")
             ax.set_title(f"face #{fid}")
             ax.set_ylabel("frames")

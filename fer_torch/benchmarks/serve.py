@@ -28,7 +28,7 @@ from fer_torch.inference.predictor import Predictor
 from fer_torch.fixtures.synthetic_video import face_frames
 from fer_torch.inference.classifier import DEFAULT_WEIGHTS
 from fer_torch.apps.web import BackgroundServer, ServeConfig, create_app
-from fer_torch.apps.web.browser import camera_page, write_y4m
+from fer_torch.apps.web.browser import camera_page, wait_for, write_y4m
 
 FRAME_SIZE = (640, 480)
 
@@ -115,7 +115,7 @@ def page_speed(url: str, seconds: float, screenshot: Path | None) -> str:
         clip = write_y4m(face_frames(60, size=FRAME_SIZE, background="scene"), Path(tmp) / "face.y4m")
         try:
             with camera_page(url, clip) as page:
-                page.wait_for_function("window.ferStats.frames >= 3", timeout=30_000)
+                wait_for(page, "window.ferStats.frames >= 3", timeout_s=30)
                 before = page.evaluate("window.ferStats.frames")
                 time.sleep(seconds)
                 stats = page.evaluate("window.ferStats")

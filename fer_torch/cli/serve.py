@@ -23,6 +23,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="model precision: auto (default), fp32 or bf16")
     add_stream_arguments(parser)  # per browser tab and per stream
     parser.add_argument("--max-upload-mb", type=float, default=50.0, help="largest accepted upload (default: 50)")
+    parser.add_argument("--max-megapixels", type=float, default=40.0,
+                        help="largest accepted image or video frame, checked on its header before decoding "
+                             "(default: 40)")
+    parser.add_argument("--trusted-hosts", type=lambda text: [h.strip() for h in text.split(",") if h.strip()],
+                        help="comma-separated Host names the server answers (default: the loopback names when "
+                             "bound to loopback, else any)")
+    parser.add_argument("--socket-timeout", type=float, default=30.0,
+                        help="seconds a connection may stall mid-request before it is closed (default: 30)")
     parser.add_argument("--max-upload-frames", type=int, default=3000,
                         help="annotate at most N frames of an uploaded video (default: 3000)")
     parser.add_argument("--results-dir", type=Path,
@@ -38,8 +46,9 @@ def validate(args: argparse.Namespace) -> None:
     for name in ("smooth", "threads", "max_upload_frames"):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.max_upload_mb <= 0:
-        raise ConfigError(f"--max-upload-mb must be > 0, got {args.max_upload_mb}")
+    for name in ("max_upload_mb", "max_megapixels", "socket_timeout"):
+        if getattr(args, name) <= 0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be > 0, got {getattr(args, name)}")
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be 0-65535, got {args.port}")
 
@@ -54,10 +63,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Load the model once, build the app and serve it until Ctrl-C."""
+    """Load the model once, build the app and serve it until Ctrl-C or SIGTERM (both remove the upload folder)."""
     from fer_torch.inference.classifier import DEFAULT_WEIGHTS
     from fer_torch.inference.predictor import Predictor
-    from fer_torch.apps.web.app import ServeConfig, create_app
+    from fer_torch.apps.web.app import ServeConfig, create_app, exit_on_sigterm
+    from fer_torch.apps.web.security import trusted_hosts_for
     from fer_torch.apps.web.server import LOOPBACK_HOSTS, make_http_server
 
     predictor = Predictor.from_weights(args.weights, device=args.device, detector=args.detector,
@@ -65,14 +75,21 @@ def serve(args: argparse.Namespace) -> int:
     config = ServeConfig(weights=args.weights or DEFAULT_WEIGHTS, source=args.source, smooth=args.smooth,
                          smooth_method=args.smooth_method, detect_every=args.detect_every,
                          detect_scale=args.detect_scale, max_upload_mb=args.max_upload_mb,
-                         max_upload_frames=args.max_upload_frames, results_dir=args.results_dir)
-    server = make_http_server(create_app(predictor, config), args.host, args.port)
+                         max_upload_frames=args.max_upload_frames, results_dir=args.results_dir,
+                         max_pixels=int(args.max_megapixels * 1e6),
+                         trusted_hosts=trusted_hosts_for(args.host, args.trusted_hosts))
+    exit_on_sigterm()
+    app = create_app(predictor, config)
+    server = make_http_server(app, args.host, args.port, socket_timeout=args.socket_timeout)
     if args.host not in LOOPBACK_HOSTS:
         print(f"note: listening on {args.host}: other machines can reach this server", file=sys.stderr)
     print(f"fer-torch web app on http://{args.host}:{server.port} ({predictor.region} model on {predictor.device} "
           f"in {predictor.precision}, {args.threads} torch thread(s)); Ctrl-C stops", flush=True)
     try:
         server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        print("fer-torch web app stopped", file=sys.stderr, flush=True)
     finally:
         server.server_close()
+        app.extensions["fer_torch"].jobs.close()
     return 0

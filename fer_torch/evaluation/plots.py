@@ -111,11 +111,13 @@ def plot_training_curves(run_dir: str | Path, output: str | Path | None = None) 
     return out
 
 
-def plot_emotion_timeline(log: pd.DataFrame | str | Path, class_names: Sequence[str], path: str | Path) -> Path:
+def plot_emotion_timeline(log: pd.DataFrame | str | Path, class_names: Sequence[str], path: str | Path,
+                          max_faces: int | None = None) -> Path:
     """Each face's class probabilities over time, from a live.py ``--log`` CSV (or its table): one panel per
-    face id, one line per class."""
+    face id, one line per class; ``max_faces`` keeps the faces with the most rows."""
     table = log if isinstance(log, pd.DataFrame) else pd.read_csv(log)
-    faces = sorted(table["face_id"].dropna().unique()) if len(table) else []
+    counts = table["face_id"].dropna().value_counts() if len(table) else pd.Series(dtype=int)
+    faces = sorted(counts.index[:max_faces] if max_faces is not None else counts.index)
     fig, axes = plt.subplots(max(1, len(faces)), 1, figsize=(9, 2.6 * max(1, len(faces))), squeeze=False,
                              constrained_layout=True)
     for ax, face_id in zip(axes[:, 0], faces):

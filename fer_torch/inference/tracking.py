@@ -90,10 +90,12 @@ class FlowBoxTracker:
     def step(self, previous: np.ndarray, current: np.ndarray, box: Box) -> tuple[float, float, float] | None:
         """``(dx, dy, scale)`` of ``box`` from gray frame ``previous`` to ``current``, or ``None`` when the face is
         lost (too few points survive, or less than ``min_inside`` of the moved box is left in the frame)."""
+        if previous is None or previous.shape != current.shape:  # no previous frame, or the size changed
+            return None
         x, y, w, h = box
         pad = max(w, h) // 2
         wx, wy, ww, wh = clip_box((x - pad, y - pad, w + 2 * pad, h + 2 * pad), previous.shape)
-        if ww < 8 or wh < 8:
+        if ww < 8 or wh < 8 or w < 1 or h < 1:  # LK on an empty or tiny window can stall OpenCV
             return None
         before, after = previous[wy : wy + wh, wx : wx + ww], current[wy : wy + wh, wx : wx + ww]
         mask = np.zeros_like(before)
@@ -177,7 +179,10 @@ class TrackingDetector:
         return faces
 
     def track(self, gray: np.ndarray) -> list[Detection] | None:
-        """Every tracked face moved to ``gray``, or ``None`` when one is lost (then the caller detects)."""
+        """Every tracked face moved to ``gray``, or ``None`` when one is lost or there is no previous frame of the
+        same size to track from (then the caller detects)."""
+        if self.previous is None or self.previous.shape != gray.shape:
+            return None
         moved = []
         for face in self.faces:
             step = self.tracker.step(self.previous, gray, face.box)

@@ -11,7 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fer_torch.errors import SourceError
+from fer_torch.errors import DataError, SourceError
+from fer_torch.inference.image_decoding import ImageTooLarge, decode_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
@@ -62,7 +63,7 @@ def quiet_capture(target: int | str) -> cv2.VideoCapture:
 class CaptureSource(FrameSource):
     """A camera index or a video file read through ``cv2.VideoCapture``."""
 
-    def __init__(self, target: int | str | Path) -> None:
+    def __init__(self, target: int | str | Path, max_pixels: int | None = None) -> None:
         self.kind = "camera" if isinstance(target, int) else "video"
         self.name = f"camera {target}" if self.kind == "camera" else str(target)
         self.capture = quiet_capture(target if isinstance(target, int) else str(target))
@@ -70,6 +71,10 @@ class CaptureSource(FrameSource):
             self.capture.release()
             why = "is a camera connected and free?" if self.kind == "camera" else "not a readable video"
             raise SourceError(f"cannot open {self.name} ({why})")
+        width, height = (int(self.capture.get(p)) for p in (cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT))
+        if max_pixels is not None and width * height > max_pixels:  # refused before a frame is decoded
+            self.capture.release()
+            raise ImageTooLarge(f"{self.name}: frames of {width}x{height} exceed the limit of {max_pixels / 1e6:g} MP")
         ok, first = self.capture.read()
         if not ok or first is None:
             self.capture.release()
@@ -100,25 +105,23 @@ class CaptureSource(FrameSource):
         self.capture.release()
 
 
-def read_image(path: str | Path) -> np.ndarray | None:
-    """BGR image of a file, or None when it does not decode completely (a truncated JPEG would otherwise
-    decode partially, gray below the cut, and pass for a frame)."""
+def read_image(path: str | Path, max_pixels: int | None = None) -> np.ndarray | None:
+    """BGR image of a file, or None when it is unreadable, not an image, cut short (a truncated JPEG would otherwise
+    decode partially, gray below the cut, and pass for a frame) or larger than ``max_pixels``."""
     try:
-        data = Path(path).read_bytes()
-    except OSError:
+        return decode_image(Path(path).read_bytes(), max_pixels)
+    except (OSError, DataError):
         return None
-    if Path(path).suffix.lower() in (".jpg", ".jpeg") and not data.rstrip(b"\0").endswith(b"\xff\xd9"):
-        return None  # no end-of-image marker: the file was cut short
-    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
 
 
 class ImageFilesSource(FrameSource):
     """One image file, or every image of a folder (sorted by name); unreadable or truncated images in a folder
     are skipped with a warning and counted in ``skipped``."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, max_pixels: int | None = None) -> None:
         path = Path(path)
         self.name = str(path)
+        self.max_pixels = max_pixels
         self.kind = "folder" if path.is_dir() else "image"
         self.fps = 1.0
         self.paths = [path]
@@ -127,7 +130,7 @@ class ImageFilesSource(FrameSource):
         if not self.paths:
             raise SourceError(f"{path}: folder holds no images ({', '.join(IMAGE_SUFFIXES)})")
         # A single image is decoded here, once: the check and the frame are the same decode.
-        self._decoded = {path: read_image(path)} if self.kind == "image" else {}
+        self._decoded = {path: read_image(path, max_pixels)} if self.kind == "image" else {}
         if self.kind == "image" and self._decoded[path] is None:
             raise SourceError(f"{path}: cannot read image (unreadable, truncated or not an image)")
 
@@ -135,13 +138,26 @@ class ImageFilesSource(FrameSource):
         index = 0
         self.skipped = 0
         for path in self.paths:
-            image = self._decoded[path] if path in self._decoded else read_image(path)
+            image = self._decoded[path] if path in self._decoded else read_image(path, self.max_pixels)
             if image is None:
                 self.skipped += 1
                 print(f"warning: skipping unreadable or truncated image {path}", file=sys.stderr)
                 continue
             yield Frame(index, float(index), image)
             index += 1
+
+
+class DecodedImageSource(FrameSource):
+    """One image already decoded (an upload) as a one-frame source."""
+
+    kind = "image"
+    fps = 1.0
+
+    def __init__(self, image: np.ndarray, name: str = "image") -> None:
+        self.image, self.name = image, name
+
+    def __iter__(self) -> Iterator[Frame]:
+        yield Frame(0, 0.0, self.image)
 
 
 def open_source(source: int | str | Path) -> FrameSource:

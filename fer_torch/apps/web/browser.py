@@ -4,6 +4,7 @@ page benchmark). Playwright is pointed at ``/usr/bin/chromium`` and never downlo
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,7 +60,23 @@ def camera_page(url: str, y4m: str | Path, timeout_s: float = 30.0) -> Iterator[
         try:
             page = browser.new_page(viewport={"width": 1000, "height": 900})
             page.set_default_timeout(timeout_s * 1000)
+            page.console_errors = []  # e.g. a Content-Security-Policy violation
+            page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
             page.goto(url)
             yield page
         finally:
             browser.close()
+
+
+def wait_for(page: "playwright.sync_api.Page", expression: str, timeout_s: float = 15.0,  # noqa: F821
+             poll_s: float = 0.1):
+    """The value of JavaScript ``expression`` once it is truthy, polled from here: Playwright's own
+    ``wait_for_function`` compiles its predicate in the page, which the app's Content-Security-Policy forbids."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression!r} stayed false for {timeout_s:g} s")
+        time.sleep(poll_s)

@@ -10,31 +10,42 @@ from werkzeug.exceptions import BadRequest
 from fer_torch.errors import SourceError
 from fer_torch.evaluation.plots import plot_emotion_timeline
 from fer_torch.apps.live_session import FaceLog, run_session
-from fer_torch.inference.video import CaptureSource, FrameSource, FrameWriter, ImageFilesSource
+from fer_torch.inference.image_decoding import decode_image, image_header
+from fer_torch.inference.video import IMAGE_SUFFIXES, CaptureSource, DecodedImageSource, FrameSource, FrameWriter
 from fer_torch.apps.web.service import InferenceService
 
 RESULT_FILES = {"annotated": None, "log_csv": "log.csv", "log_json": "log.json", "histogram": "histogram.png",
                 "timeline": "timeline.png"}
 """The files an upload produces (the annotated one is ``annotated.png`` or ``annotated.mp4``)."""
 
+PLOTTED_FACES = 20
+"""A crowd photo still gets readable plots: the faces seen in the most frames, at most this many."""
 
-def open_upload(path: Path) -> FrameSource:
-    """The upload as an image or a video source; 400 when it is neither."""
+
+def claims_image(path: Path, filename: str, mimetype: str) -> bool:
+    """Whether an upload is an image by its bytes (header), its declared type or its name's suffix: such an upload
+    is decoded as an image or refused, never handed to the video reader."""
+    with path.open("rb") as f:
+        head = f.read(1 << 16)
+    return (image_header(head) is not None or mimetype.startswith("image/")
+            or Path(filename).suffix.lower() in IMAGE_SUFFIXES)
+
+
+def open_upload(path: Path, filename: str = "", mimetype: str = "", max_pixels: int | None = None) -> FrameSource:
+    """The upload as an image or a video source; 400 when it is neither, 413 when its frames exceed
+    ``max_pixels``."""
+    if claims_image(path, filename, mimetype):
+        return DecodedImageSource(decode_image(path.read_bytes(), max_pixels, "uploaded image"), "upload")
     try:
-        return ImageFilesSource(path)  # decodes the image once; a video does not decode as one
-    except SourceError:
-        pass
-    try:
-        return CaptureSource(path)
+        return CaptureSource(path, max_pixels)
     except SourceError:
         raise BadRequest("upload is neither a decodable image nor a readable video") from None
 
 
-def process_upload(path: Path, service: InferenceService, folder: Path, max_frames: int | None = None,
+def process_upload(source: FrameSource, service: InferenceService, folder: Path, max_frames: int | None = None,
                    bars: bool = True) -> dict:
-    """Annotate every frame of the uploaded ``path`` (up to ``max_frames``) into ``folder``; return a summary
-    with the names of the written files."""
-    source = open_upload(path)
+    """Annotate every frame of the upload's ``source`` (up to ``max_frames``) into ``folder``; return a summary
+    with the names of the written files. The plots show the :data:`PLOTTED_FACES` faces seen longest."""
     kind = source.kind
     annotated = f"annotated{'.png' if kind == 'image' else '.mp4'}"
     files = {**RESULT_FILES, "annotated": annotated}
@@ -48,8 +59,8 @@ def process_upload(path: Path, service: InferenceService, folder: Path, max_fram
     summary = run_session(source, service.stream(fast_detection=kind != "image"), output=output, log=log, max_frames=max_frames, bars=bars)
     table = pd.read_csv(folder / files["log_csv"])
     table.to_json(folder / files["log_json"], orient="records", indent=1)
-    summary.save_histogram(folder / files["histogram"])
-    plot_emotion_timeline(table, service.predictor.class_names, folder / files["timeline"])
+    summary.save_histogram(folder / files["histogram"], max_faces=PLOTTED_FACES)
+    plot_emotion_timeline(table, service.predictor.class_names, folder / files["timeline"], max_faces=PLOTTED_FACES)
     return {"kind": kind, "frames": summary.frames, "frames_with_faces": summary.frames_with_faces,
             "faces": summary.faces, "stop_reason": summary.stop_reason,
             "histogram": {str(k): v for k, v in summary.histogram().items()}, "files": files}
