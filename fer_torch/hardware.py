@@ -86,3 +86,14 @@ def cpu_mode() -> CpuMode:
     channels_last = CHANNELS_LAST_FLAG in cpu_flags()
     reason = "no bf16 instructions" + (", avx512f" if channels_last else ", no avx512f")
     return CpuMode(False, channels_last, reason)
+
+
+def process_rss_mb() -> float:
+    """This process's resident memory now, in MiB (Linux ``/proc/self/status``; 0.0 where it is unavailable)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0

@@ -7,12 +7,10 @@ import io
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
 import time
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,6 +23,8 @@ from fer_torch.apps.web import BackgroundServer, ServeConfig, create_app
 from fer_torch.apps.web import routes
 from fer_torch.apps.web.jobs import JobStore
 from fer_torch.apps.web.security import SECURITY_HEADERS, trusted_hosts_for
+from fer_torch.benchmarks.serve_attacks import png_bomb
+from fer_torch.hardware import process_rss_mb
 from fer_torch.fixtures.synthetic_video import astronaut_head, background_image, face_frames
 from fer_torch.fixtures.untrained import save_checkpoint, untrained_classifier
 from fer_torch.inference.predictor import Predictor
@@ -44,25 +44,6 @@ def jpeg(image: np.ndarray) -> bytes:
 
 def face_frame(width: int, height: int) -> bytes:
     return jpeg(next(face_frames(1, size=(width, height), motion=False)))
-
-
-def png_bomb(width: int = 20000, height: int = 20000) -> bytes:
-    """A real decompression bomb: a 1-bit PNG of ``width`` x ``height`` zeros, ~60 KB, 1.2 GB once decoded to BGR."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    row = b"\0" * (1 + (width + 7) // 8)
-    packer = zlib.compressobj(9)
-    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
-            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
 
 
 def make_app(predictor, tmp_path, **options):
@@ -116,7 +97,7 @@ def test_a_frame_size_change_keeps_the_tab_working(predictor, tmp_path):
 def test_a_pixel_bomb_is_refused_by_its_header(predictor, tmp_path, route):
     client = make_app(predictor, tmp_path).test_client()
     bomb = png_bomb()
-    before = rss_mb()
+    before = process_rss_mb()
 
     def send():
         if route == "/api/upload":
@@ -125,7 +106,7 @@ def test_a_pixel_bomb_is_refused_by_its_header(predictor, tmp_path, route):
 
     with ThreadPoolExecutor(4) as pool:  # concurrent bombs do not add up either
         answers, seconds = timed(lambda: list(pool.map(lambda _: send(), range(4))))
-    assert rss_mb() - before < 300 and seconds < REFUSAL_S
+    assert process_rss_mb() - before < 300 and seconds < REFUSAL_S
     for answer in answers:
         assert answer.status_code == 413 and "20000x20000" in answer.json["error"] and "limit is 40 MP" in answer.json["error"]
     assert not any((tmp_path / "results").iterdir())
@@ -378,8 +359,13 @@ def test_a_stalled_upload_is_cut_off_by_the_socket_timeout(predictor, tmp_path):
         assert time.perf_counter() - start < 5
 
 
-def test_the_app_factory_serves_the_model_named_by_the_environment(tmp_path, monkeypatch):
+def test_the_app_factory_is_configured_by_the_environment(tmp_path, monkeypatch):
     weights = save_checkpoint(untrained_classifier("bn_cnn"), tmp_path / "model.ckpt")
     monkeypatch.setenv("FER_TORCH_WEIGHTS", str(weights))
-    app = create_app(config=ServeConfig(results_dir=tmp_path / "results"))
-    assert app.test_client().get("/api/model").json["input_spec"]["image_size"] == [48, 48]
+    monkeypatch.setenv("FER_TORCH_TRUSTED_HOSTS", "fer.example.org, localhost")
+    monkeypatch.setenv("FER_TORCH_RESULTS_DIR", str(tmp_path / "results"))
+    client = create_app().test_client()
+    assert client.get("/api/model").json["weights"] == str(weights)
+    assert client.get("/api/health", headers={"Host": "fer.example.org"}).status_code == 200
+    assert client.get("/api/health", headers={"Host": "evil.example"}).status_code == 400
+    assert (tmp_path / "results").is_dir()

@@ -14,6 +14,7 @@ import statistics
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from fer_torch.fixtures.synthetic_video import face_frames
 from fer_torch.inference.classifier import DEFAULT_WEIGHTS
 from fer_torch.apps.web import BackgroundServer, ServeConfig, create_app
 from fer_torch.apps.web.browser import camera_page, wait_for, write_y4m
+from fer_torch.apps.web.security import trusted_hosts_for
+from fer_torch.benchmarks.serve_attacks import attack_report
 
 FRAME_SIZE = (640, 480)
 
@@ -55,11 +58,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how long the camera page is measured in headless Chromium (0: skip; default: 10)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads, as serve.py --threads (default: 1)")
     parser.add_argument("--screenshot", type=Path, help="save the camera page's screenshot here (PNG)")
+    parser.add_argument("--attack-seconds", type=float, default=30.0,
+                        help="seconds of good users under attack (issue 23's attacks; 0: skip; default: 30)")
+    parser.add_argument("--attack-clients", type=int, default=8, help="clients under attack (default: 8)")
+    parser.add_argument("--attack-rate", type=float, default=2.5,
+                        help="requests/s each attacked client sends, half of them attacks (default: 2.5)")
 
 
 def run(args: argparse.Namespace) -> str:
     if args.requests < 1:
         raise ConfigError(f"--requests must be >= 1, got {args.requests}")
+    if args.attack_clients < 1 or args.attack_rate <= 0 or args.attack_seconds < 0:
+        raise ConfigError("--attack-clients must be >= 1, --attack-rate > 0 and --attack-seconds >= 0")
     with torch_threads(args.threads):
         return measure(args)
 
@@ -140,13 +150,16 @@ def measure(args: argparse.Namespace) -> str:
     faces = len(predictor.predict_frame(frame))
     rows = [latency_row("`Predictor.predict_frame` in process (no HTTP, no JPEG decode)", "-",
                         *in_process(predictor, frame, args.requests))]
+    config = ServeConfig(weights, trusted_hosts=trusted_hosts_for("127.0.0.1", None))
     with tempfile.TemporaryDirectory() as results, \
-            BackgroundServer(create_app(predictor, ServeConfig(weights, results_dir=Path(results)))) as url:
+            BackgroundServer(create_app(predictor, replace(config, results_dir=Path(results)))) as url:
         load_test(url, body, 1, 4)  # warm-up
         for clients in args.clients:
             rows.append(latency_row("`POST /api/predict`", str(clients), *load_test(url, body, clients, args.requests)))
         if args.page_seconds > 0:
             rows.append(page_speed(url, args.page_seconds, args.screenshot))
+        attacked = (attack_report(url, body, args.attack_clients, args.attack_seconds, args.attack_rate,
+                                  config.max_upload_mb) if args.attack_seconds > 0 else [])
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return "\n".join([
         f"### Web app on loopback ({FRAME_SIZE[0]}x{FRAME_SIZE[1]} JPEG, {faces} face, {predictor.device}, "
@@ -158,4 +171,5 @@ def measure(args: argparse.Namespace) -> str:
         "|---|---:|---:|---:|---:|",
         *rows,
         "",
+        *attacked,
     ])

@@ -55,8 +55,10 @@ def _bomb_header(data: bytes) -> tuple[str, int, int] | None:
 
 
 def is_truncated(data: bytes, image_format: str) -> bool:
-    """Whether a JPEG lacks its end-of-image marker (OpenCV would decode it partially, gray below the cut)."""
-    return image_format == "JPEG" and not data.rstrip(b"\0").endswith(b"\xff\xd9")
+    """Whether a JPEG's last scan has no end-of-image marker after it (OpenCV would decode it partially, gray below
+    the cut). Markers cannot occur inside scan data (0xFF is stuffed there), so an EXIF thumbnail's marker, which
+    comes before the main scan, does not count, and bytes appended after a whole image are allowed."""
+    return image_format in ("JPEG", "MPO") and data.rfind(b"\xff\xd9") < data.rfind(b"\xff\xda")
 
 
 def decode_image(data: bytes, max_pixels: int | None = DEFAULT_MAX_PIXELS, what: str = "image") -> np.ndarray:

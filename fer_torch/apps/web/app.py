@@ -51,6 +51,15 @@ class ServeConfig:
     bars: bool = True
     trusted_hosts: list[str] | None = field(default=None)
 
+    @classmethod
+    def from_env(cls) -> ServeConfig:
+        """Options of the WSGI factory: ``$FER_TORCH_WEIGHTS`` (model file), ``$FER_TORCH_TRUSTED_HOSTS``
+        (comma-separated) and ``$FER_TORCH_RESULTS_DIR``; the rest are the defaults."""
+        hosts = [h.strip() for h in os.environ.get("FER_TORCH_TRUSTED_HOSTS", "").split(",") if h.strip()]
+        results = os.environ.get("FER_TORCH_RESULTS_DIR")
+        return cls(weights=os.environ.get("FER_TORCH_WEIGHTS") or None, trusted_hosts=hosts or None,
+                   results_dir=Path(results) if results else None)
+
 
 BAD_INPUT_ERRORS = (DataError, SourceError, ConfigError)
 """Library errors that a request's content causes (answered 400); other FERErrors are the server's (500)."""
@@ -111,13 +120,12 @@ def exit_on_sigterm() -> None:
 def create_app(predictor: Predictor | None = None, config: ServeConfig | None = None) -> Flask:
     """The web app around one loaded ``predictor``.
 
-    With no arguments it is a WSGI factory for production servers: the model is ``$FER_TORCH_WEIGHTS`` or the
-    default one, e.g. ``waitress-serve --threads 8 --channel-timeout 30 --call fer_torch.apps.web:create_app``.
+    With no arguments it is a WSGI factory for production servers, configured by :meth:`ServeConfig.from_env`,
+    e.g. ``waitress-serve --threads 8 --channel-timeout 30 --call fer_torch.apps.web:create_app``.
     """
-    config = config or ServeConfig()
+    config = config or ServeConfig.from_env()
     if predictor is None:
-        weights = config.weights or os.environ.get("FER_TORCH_WEIGHTS") or None
-        predictor = Predictor.from_weights(weights)
+        predictor = Predictor.from_weights(config.weights)
     app = Flask(__name__, static_folder=str(resources.files("fer_torch.apps.web") / "static"), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = int(config.max_upload_mb * 2**20)
     app.config["MAX_FORM_PARTS"] = config.max_form_parts

@@ -4,7 +4,7 @@ progress never pruned, a temporary root removed when the server stops."""
 from __future__ import annotations
 
 import atexit
-import os
+import itertools
 import shutil
 import tempfile
 import threading
@@ -33,6 +33,8 @@ class JobStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.keep = keep
         self.active: set[str] = set()
+        self.finished: dict[str, int] = {}  # finishing order of this server's jobs (folders from before: oldest)
+        self.sequence = itertools.count()
         self.lock = threading.Lock()
         if self.temporary:
             atexit.register(self.close)
@@ -54,16 +56,18 @@ class JobStore:
         finally:
             with self.lock:
                 self.active.discard(job)
-        os.utime(folder)  # finished now: the newest job, whenever it started
+        with self.lock:
+            self.finished[job] = next(self.sequence)  # finished now: the newest job, whenever it started
         self.prune()
 
     def prune(self) -> None:
         """Delete all but the ``keep`` newest finished jobs; a job still being processed is never touched."""
         with self.lock:
             done = [p for p in self.root.iterdir() if p.is_dir() and p.name not in self.active]
-            done.sort(key=lambda p: p.stat().st_mtime)
+            done.sort(key=lambda p: (self.finished.get(p.name, -1), p.stat().st_mtime))
             for old in done[: max(0, len(done) - self.keep)]:
                 shutil.rmtree(old, ignore_errors=True)
+                self.finished.pop(old.name, None)
 
     def result_file(self, job: str, name: str) -> tuple[Path, str]:
         """Path and content type of a served result; 404 for an unknown job, a name that is not a result file, or
