@@ -23,7 +23,7 @@ from fer_torch.apps.web import BackgroundServer, ServeConfig, create_app
 from fer_torch.apps.web import routes
 from fer_torch.apps.web.jobs import JobStore
 from fer_torch.apps.web.security import SECURITY_HEADERS, trusted_hosts_for
-from fer_torch.benchmarks.serve_attacks import png_bomb
+from fer_torch.benchmarks.serve_attacks import chunked_body, png_bomb
 from fer_torch.hardware import process_rss_mb
 from fer_torch.fixtures.synthetic_video import astronaut_head, background_image, face_frames
 from fer_torch.fixtures.untrained import save_checkpoint, untrained_classifier
@@ -287,18 +287,13 @@ def raw_request(url: str, head: bytes, body: bytes, timeout: float = 10) -> byte
     return answer
 
 
-def chunked(body: bytes, size: int = 1 << 16) -> bytes:
-    parts = [body[i : i + size] for i in range(0, len(body), size)]
-    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
-
-
 @pytest.mark.parametrize(("padding_mb", "status"), [(2, 413), (0, 200)])
 def test_chunked_bodies_obey_the_exact_limit(predictor, tmp_path, padding_mb, status):
     app = make_app(predictor, tmp_path, max_upload_mb=1)
     head = (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n"
             b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
     with BackgroundServer(app) as url:
-        answer, seconds = timed(lambda: raw_request(url, head, chunked(face_frame(320, 240) + b"\0" * (padding_mb << 20))))
+        answer, seconds = timed(lambda: raw_request(url, head, chunked_body(face_frame(320, 240) + b"\0" * (padding_mb << 20))))
     assert answer.startswith(b"HTTP/1.1 %d" % status) and seconds < REFUSAL_S
     if status == 413:
         assert b"sent in chunks" in answer and b"limit of 1 MB" in answer

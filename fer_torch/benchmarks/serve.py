@@ -61,8 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--attack-seconds", type=float, default=30.0,
                         help="seconds of good users under attack (issue 23's attacks; 0: skip; default: 30)")
     parser.add_argument("--attack-clients", type=int, default=8, help="clients under attack (default: 8)")
-    parser.add_argument("--attack-rate", type=float, default=2.5,
-                        help="requests/s each attacked client sends, half of them attacks (default: 2.5)")
+    parser.add_argument("--attack-rate", type=float, default=1.0,
+                        help="requests/s each attacked client sends, half of them attacks (default: 1)")
 
 
 def run(args: argparse.Namespace) -> str:
