@@ -23,7 +23,9 @@ from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 from pytorch_lightning.loggers.csv_logs import ExperimentWriter
 from pytorch_lightning.utilities import rank_zero_info
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+from fer_torch.callbacks.graceful_stop import GracefulStop, StopPoint
 from fer_torch.callbacks.seeding import EpochReseeding
 from fer_torch.cli.common import one_line
 from fer_torch.cli.config_files import BASE_KEY, base_chain
@@ -56,7 +58,8 @@ class FERTrainCLI(LightningCLI):
     """LightningCLI with the model <-> datamodule links (the architecture to the data, whose input spec defaults to
     the architecture's; input spec, channels and classes back to the model) and the default callbacks and loggers.
 
-    :class:`EpochReseeding` is a trainer default: Lightning appends it to the config's ``trainer.callbacks``.
+    :class:`EpochReseeding` and :class:`GracefulStop` are trainer defaults: Lightning appends them to the config's
+    ``trainer.callbacks``.
 
     Parse errors raise :class:`jsonargparse.ArgumentError` (``exit_on_error=False``) instead of printing the
     whole usage block: :func:`build_cli` turns them into one-line :class:`ConfigError`.
@@ -70,7 +73,7 @@ class FERTrainCLI(LightningCLI):
             args=args,
             run=False,
             seed_everything_default=42,
-            trainer_defaults={"callbacks": [EpochReseeding()]},
+            trainer_defaults={"callbacks": [EpochReseeding(), GracefulStop()]},
             save_config_kwargs={"overwrite": True},
             parser_kwargs=parser_kwargs,
             **kwargs,
@@ -263,15 +266,21 @@ def instantiate(argv: list[str], cli_class: type[FERTrainCLI] = FERTrainCLI) -> 
             raise ConfigError(f"trainer: {one_line(str(exc))}") from None
 
 
-def fit(cli: FERTrainCLI) -> None:
+def fit(cli: FERTrainCLI) -> StopPoint | None:
     """Fit, resuming from ``--ckpt_path`` (``weights_only=True``); a run that fails before its first checkpoint
-    leaves no ``version_N/`` behind."""
+    leaves no ``version_N/`` behind. Returns where a SIGTERM stopped the fit (:class:`GracefulStop`), else None."""
     ckpt_path = cli.config.get("ckpt_path")
     log_dir = Path(cli.trainer.log_dir) if cli.trainer.log_dir else None
     new_run = log_dir is not None and not log_dir.exists()
     try:
         cli.trainer.fit(cli.model, datamodule=cli.datamodule, ckpt_path=ckpt_path, weights_only=True)
+    except SIGTERMException:
+        stops = [c.stopped for c in cli.trainer.callbacks if isinstance(c, GracefulStop) and c.stopped]
+        if stops:
+            return stops[0]
+        raise
     except BaseException:
         if new_run and log_dir.is_dir() and not any(log_dir.rglob("*.ckpt")):
             shutil.rmtree(log_dir, ignore_errors=True)
         raise
+    return None

@@ -14,6 +14,7 @@ Lightning, so ``--help`` and most mistakes are answered at once; the Lightning s
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,14 +89,36 @@ def build_cli(argv: list[str] | None = None, cli_class: type[FERTrainCLI] | None
     return instantiate(args, cli_class or (ParseOnlyCLI if parse_only else FERTrainCLI))
 
 
+def resume_command(argv: list[str], checkpoint: str | Path) -> str:
+    """The ``tools/train.py`` command line that resumes ``argv``'s run from ``checkpoint`` (any ``--ckpt_path``
+    in ``argv`` replaced)."""
+    args, skip = [], False
+    for arg in argv:
+        if skip or arg.startswith("--ckpt_path="):
+            skip = False
+            continue
+        skip = arg == "--ckpt_path"
+        if not skip:
+            args.append(arg)
+    return shlex.join(["python", "tools/train.py", *args, "--ckpt_path", str(checkpoint)])
+
+
 def run(argv: list[str] | None = None) -> FERTrainCLI:
-    """Parse configs and overrides, fit (resuming from ``--ckpt_path`` when given); returns the CLI."""
-    cli = build_cli(argv)
+    """Parse configs and overrides, fit (resuming from ``--ckpt_path`` when given); returns the CLI.
+
+    A SIGTERM stops the fit after the current step with a resumable ``last.ckpt`` and one line on stderr saying how
+    to resume (:class:`~fer_torch.callbacks.graceful_stop.GracefulStop`).
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
+    cli = build_cli(args)
     from fer_torch.cli.lightning_cli import check_resume_checkpoint, fit
 
     if cli.config.get("ckpt_path"):
         check_resume_checkpoint(cli.config.ckpt_path)
-    fit(cli)
+    stop = fit(cli)
+    if stop is not None and cli.trainer.is_global_zero:
+        print(f"stopped by SIGTERM at epoch {stop.epoch} step {stop.step}; resume with: "
+              f"{resume_command(args, stop.checkpoint)}", file=sys.stderr, flush=True)
     return cli
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import signal
 
 import albumentations as A
 import numpy as np
@@ -37,7 +38,12 @@ def seed_worker(worker_id: int) -> None:
 
     torch gives every worker its own seed (``base_seed + worker_id``, reproducible under
     ``seed_everything``); albumentations keeps its own random state, so it is reseeded from it.
+
+    The worker also ignores SIGTERM: a process-group SIGTERM (``timeout``, ``docker stop``) is the main process's to
+    handle (training stops gracefully and shuts its workers down); killed workers would fail it with "DataLoader
+    worker ... killed by signal". A worker still exits when the main process is gone.
     """
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     info = get_worker_info()
     if info is not None and isinstance(info.dataset, FERDataset):
         info.dataset.reseed(info.seed)

@@ -1,0 +1,124 @@
+"""tools/train.py under SIGTERM: a graceful stop (exit 0, one line, a resumable last.ckpt) that resumes exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+
+from fer_torch.cli.train import run
+
+REPO = Path(__file__).resolve().parents[1]
+STOP_STEP = 6  # 4 batches an epoch: epoch 1, after its 2nd step
+ARGS = ["--config", str(REPO / "configs/seed002_bn_cnn.yaml"), "--data.batch_size", "16", "--trainer.deterministic",
+        "true", "--seed_everything", "7", "--model.model_kwargs", "{dropout: 0.25}", "--trainer.max_epochs", "2",
+        "--trainer.limit_val_batches", "1", "--trainer.enable_progress_bar", "false",
+        "--trainer.enable_model_summary", "false"]
+
+
+class PauseAtStep(pl.Callback):
+    """Writes ``marker`` once training reaches global step ``step``, then waits there (up to ``timeout`` s) for the
+    test's SIGTERM: the signal lands at a known step, mid-epoch."""
+
+    def __init__(self, marker: str, step: int, timeout: float = 60.0) -> None:
+        self.marker, self.step, self.timeout = marker, step, timeout
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: object) -> None:
+        if trainer.global_step != self.step:
+            return
+        Path(self.marker).write_text(str(self.step))
+        deadline = time.monotonic() + self.timeout
+        while not trainer.received_sigterm and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def _stop_with_sigterm(root: Path, out: Path, *extra: str, process_group: bool = False) -> tuple[str, str]:
+    """Run tools/train.py until global step STOP_STEP, SIGTERM it (or its whole process group); (stdout, stderr)."""
+    marker = out / "paused"
+    pause = [{"class_path": f"{__name__}.PauseAtStep", "init_args": {"marker": str(marker), "step": STOP_STEP}}]
+    args = [*ARGS, "--data.root", str(root), "--trainer.default_root_dir", str(out), "--trainer.callbacks",
+            json.dumps(pause), *extra]
+    paths = [str(REPO / "tests"), *filter(None, [os.environ.get("PYTHONPATH")])]  # tests/: PauseAtStep
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    proc = subprocess.Popen([sys.executable, "tools/train.py", *args], cwd=REPO, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marker.exists(), proc.communicate(timeout=30)
+        if process_group:  # as `timeout` and `docker stop` do: DataLoader workers get it too
+            os.killpg(proc.pid, signal.SIGTERM)
+        else:
+            proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, stderr[-3000:]
+    assert _group_gone(proc.pid), "worker processes outlived tools/train.py"
+    return stdout, stderr
+
+
+def _group_gone(pgid: int, timeout: float = 10.0) -> bool:
+    """Whether process group ``pgid`` is empty within ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _resume_line(stdout: str, stderr: str) -> str:
+    """The one line about the stop (checked: no traceback, nothing else names SIGTERM)."""
+    output = stdout + stderr
+    assert "Traceback" not in output and "DataLoader worker" not in output, output[-3000:]
+    (line,) = [line for line in output.splitlines() if "SIGTERM" in line]
+    assert line in stderr.splitlines()
+    return line
+
+
+def _checked_resume(line: str, out: Path) -> list[str]:
+    """Check the stop line names step STOP_STEP and ``last.ckpt``; returns the resume command's arguments."""
+    prefix = f"stopped by SIGTERM at epoch 1 step {STOP_STEP}; resume with: "
+    assert line.startswith(prefix), line
+    command = shlex.split(line[len(prefix):])
+    assert command[:2] == ["python", "tools/train.py"] and command[-2] == "--ckpt_path"
+    last = out / "seed002_bn_cnn" / "version_0" / "checkpoints" / "last.ckpt"
+    assert Path(command[-1]) == last
+    checkpoint = torch.load(last, weights_only=True)
+    assert (checkpoint["epoch"], checkpoint["global_step"]) == (1, STOP_STEP)
+    return command[2:]
+
+
+def test_sigterm_mid_epoch_saves_last_ckpt_that_resumes_exactly(fer_folder, tmp_path):
+    stopped = tmp_path / "stopped"
+    line = _resume_line(*_stop_with_sigterm(fer_folder, stopped))
+    resumed = run(_checked_resume(line, stopped))
+    full = run([*ARGS, "--data.root", str(fer_folder), "--trainer.default_root_dir", str(tmp_path / "full"),
+                "--trainer.callbacks", "[]"])
+    assert resumed.trainer.global_step == full.trainer.global_step == 8
+    assert Path(resumed.trainer.log_dir) == stopped / "seed002_bn_cnn" / "version_0"
+    for key in ("train/loss", "train/acc", "val/loss", "val/acc", "val/f1_macro"):
+        assert torch.equal(resumed.trainer.callback_metrics[key], full.trainer.callback_metrics[key]), key
+    for (name, a), b in zip(full.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+def test_sigterm_to_process_group_with_dataloader_workers_stops_gracefully(fer_folder, tmp_path):
+    stopped = tmp_path / "stopped"
+    output = _stop_with_sigterm(fer_folder, stopped, "--data.loader", "dataloader", "--data.num_workers", "2",
+                                process_group=True)
+    resumed = run(_checked_resume(_resume_line(*output), stopped))
+    assert resumed.trainer.state.finished and resumed.trainer.global_step == 8
