@@ -47,3 +47,7 @@ class SourceError(FERError, RuntimeError):
 
 class DetectorError(FERError, RuntimeError):
     """A face detector cannot be built (unknown name, missing cascade file, facenet-pytorch absent)."""
+
+
+class MissingDependency(FERError, ImportError):
+    """An optional package a feature needs is not installed; the message names the line that installs it."""

@@ -97,3 +97,53 @@ def test_variant_configs_expand_their_bases(tmp_path):
     broken.write_text(yaml.safe_dump({"base_config": "missing.yaml"}))
     with pytest.raises(ConfigError, match="broken.yaml: base_config 'missing.yaml' not found"):
         _parse(broken)
+
+
+# -- configs by name (packaged in the wheel: fer_torch/configs; configs/ of a checkout links there) ---------------
+def test_the_checkout_configs_folder_is_the_packaged_one():
+    from fer_torch.paths import CONFIGS_DIR
+
+    assert CONFIGS.resolve() == CONFIGS_DIR.resolve() and CONFIGS_DIR.parent.name == "fer_torch"
+
+
+@pytest.mark.parametrize("name", ["seed004_bn_cnn", "seed004_bn_cnn.yaml", "configs/seed004_bn_cnn.yaml"])
+def test_a_config_is_found_by_name_or_path(name, tmp_path, monkeypatch):
+    from fer_torch.cli.config_files import resolve_config
+
+    monkeypatch.chdir(tmp_path)  # outside the checkout: only the packaged configs are there
+    assert resolve_config(name).resolve() == (CONFIGS / "seed004_bn_cnn.yaml").resolve()
+    assert resolve_config("trainer/cpu").name == "cpu.yaml"
+    with pytest.raises(ConfigError, match="--config seed999: no such file or packaged config.*--list-configs"):
+        resolve_config("seed999")
+    with pytest.raises(ConfigError, match="no such file or packaged config"):
+        resolve_config("../pyproject.toml")
+
+
+def test_training_parses_a_config_named_from_another_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cli = build_cli(["--config", "seed004_bn_cnn", "--config", "trainer/cpu"], parse_only=True)
+    assert cli.config.model.arch == "bn_cnn" and cli.config.trainer.max_epochs == 10
+
+
+def test_a_copied_config_still_finds_its_packaged_base(tmp_path, monkeypatch, capsys):
+    from fer_torch.cli.common import run_tool
+    from fer_torch.cli.config_files import base_chain
+    from fer_torch.cli.train import main
+
+    monkeypatch.chdir(tmp_path)
+    assert run_tool(main, ["--copy-config", "seed004_bn_cnn", "mine/"]) == 0
+    copied = tmp_path / "mine" / "seed004_bn_cnn.yaml"
+    assert capsys.readouterr().out.strip() == str(Path("mine") / "seed004_bn_cnn.yaml") and copied.is_file()
+    assert [p.name for p in base_chain(copied)] == ["seed002_bn_cnn.yaml"]
+    assert run_tool(main, ["--copy-config", "seed004_bn_cnn", "mine/"]) == 2
+    assert "exists" in capsys.readouterr().err
+
+
+def test_list_configs_names_every_packaged_config(capsys):
+    from fer_torch.cli.common import run_tool
+    from fer_torch.cli.train import main
+
+    assert run_tool(main, ["--list-configs"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed == sorted(p.relative_to(CONFIGS).with_suffix("").as_posix() for p in CONFIGS.rglob("*.yaml"))
+    assert "seed004_bn_cnn" in listed and "trainer/cpu" in listed

@@ -104,7 +104,7 @@ def test_bad_settings_and_mismatched_classes_are_one_line_errors(teacher_ckpt):
 @pytest.mark.parametrize("loader", ["dataloader", "device"])
 def test_the_training_cli_distills_from_the_shipped_default(loader, fer_folder, tmp_path):
     from fer_torch.cli.train import run
-    from fer_torch.inference.classifier import DEFAULT_WEIGHTS
+    from fer_torch.paths import DEFAULT_WEIGHTS
 
     config = Path(__file__).resolve().parents[1] / "configs" / "fer2013_resnet_fer.yaml"
     cli = run(["--config", str(config), "--data.root", str(fer_folder),

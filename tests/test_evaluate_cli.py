@@ -212,7 +212,7 @@ def test_bad_input_exits_2_with_one_line(case, checkpoints, fer_folder, tmp_path
     if case != "no_default":
         argv += ["--checkpoint", ckpt]
     else:
-        monkeypatch.setattr("fer_torch.inference.classifier.DEFAULT_WEIGHTS", tmp_path / "weights" / "fer_default.safetensors")
+        monkeypatch.setattr("fer_torch.paths.DEFAULT_WEIGHTS", tmp_path / "weights" / "fer_default.safetensors")
     if case == "empty_split":
         argv += ["--split", "test"]
     if case == "weights":

@@ -21,7 +21,8 @@ from fer_torch.export.exporter import ExportError, export_model, verification_im
 from fer_torch.export.metadata import CLASS_NAMES_KEY
 from fer_torch.export.writers import WRITERS, write_weights
 from fer_torch.inference import HaarFaceDetector, Predictor
-from fer_torch.inference.classifier import DEFAULT_WEIGHTS, LoadedClassifier
+from fer_torch.inference.classifier import LoadedClassifier
+from fer_torch.paths import DEFAULT_WEIGHTS
 from fer_torch.fixtures.untrained import save_checkpoint, untrained_classifier
 from fer_torch.labels import FER2013_CLASSES
 

@@ -216,11 +216,25 @@ def test_no_face_gives_no_result(predictor):
 
 
 def test_missing_default_weights_say_how_to_get_one(tmp_path, monkeypatch):
-    import fer_torch.inference.classifier as classifier_module
+    monkeypatch.delenv("FER_TORCH_WEIGHTS", raising=False)
+    monkeypatch.setattr("fer_torch.paths.DEFAULT_WEIGHTS", tmp_path / "weights" / "fer_default.safetensors")
+    with pytest.raises(CheckpointError, match="no default model: .*--weights PATH.*fer-train.*fer-export.*"
+                                             "FER_TORCH_WEIGHTS=~/fer_default.safetensors"):
+        Predictor.from_weights()
 
-    monkeypatch.setattr(classifier_module, "DEFAULT_WEIGHTS", tmp_path / "weights" / "fer_default.safetensors")
-    with pytest.raises(CheckpointError, match="no default model at .*tools/train.py.*--weights"):
-        Predictor.from_checkpoint()
+
+def test_default_weights_come_from_the_environment_before_the_package(tmp_path, monkeypatch):
+    from fer_torch.paths import DEFAULT_WEIGHTS, default_weights
+
+    monkeypatch.delenv("FER_TORCH_WEIGHTS", raising=False)
+    assert default_weights() == DEFAULT_WEIGHTS and DEFAULT_WEIGHTS.is_file()
+    model = save_checkpoint(untrained_classifier("bn_cnn"), tmp_path / "mine.ckpt")
+    monkeypatch.setenv("FER_TORCH_WEIGHTS", str(model))
+    assert default_weights() == model
+    assert Predictor.from_weights().input_spec.image_size == (48, 48)
+    monkeypatch.setenv("FER_TORCH_WEIGHTS", str(tmp_path / "gone.ckpt"))
+    with pytest.raises(CheckpointError, match="FER_TORCH_WEIGHTS=.*gone.ckpt: no such model file"):
+        default_weights()
 
 
 def test_stream_predictor_keeps_face_ids(predictor):

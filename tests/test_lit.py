@@ -11,7 +11,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from fer_torch.data.datamodule import FERDataModule
 from fer_torch.errors import CheckpointError, ConfigError
-from fer_torch.lit import DEFAULT_WEIGHTS, load_classifier
+from fer_torch.lit import load_classifier
+from fer_torch.paths import DEFAULT_WEIGHTS
 from fer_torch.lit.classifier import FERClassifier
 from fer_torch.spec import InputSpec
 

@@ -79,11 +79,11 @@ def _relative(path: object) -> str:
 
 def build_predictors(args: argparse.Namespace, detector) -> tuple[dict[str, Predictor], str]:
     """One predictor per precision (each converts its own copy of the model) and a note naming the model."""
-    from fer_torch.inference.classifier import DEFAULT_WEIGHTS
+    from fer_torch.paths import default_weights_or_none
 
     if args.arch and args.weights:
         raise ConfigError("give --arch or --weights, not both")
-    trained = not args.arch and (args.weights is not None or DEFAULT_WEIGHTS.is_file())
+    trained = not args.arch and (args.weights is not None or default_weights_or_none() is not None)
     arch = args.arch or "bn_cnn"
     predictors = {}
     for precision in PRECISIONS:

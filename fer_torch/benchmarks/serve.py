@@ -27,7 +27,7 @@ from fer_torch.inference.detector_registry import build_detector
 from fer_torch.inference.device import torch_threads
 from fer_torch.inference.predictor import Predictor
 from fer_torch.fixtures.synthetic_video import face_frames
-from fer_torch.inference.classifier import DEFAULT_WEIGHTS
+from fer_torch.paths import default_weights_or_none
 from fer_torch.apps.web import BackgroundServer, ServeConfig, create_app
 from fer_torch.apps.web.browser import camera_page, wait_for, write_y4m
 from fer_torch.apps.web.security import trusted_hosts_for
@@ -144,7 +144,7 @@ def measure(args: argparse.Namespace) -> str:
     """Start the server, load-test it, drive the page and format the markdown report."""
     predictors, model_note = build_predictors(args, build_detector())
     predictor = predictors["fp32"]
-    weights = None if args.arch else args.weights or (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.is_file() else None)
+    weights = None if args.arch else args.weights or default_weights_or_none()
     body = face_jpeg()
     frame = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)
     faces = len(predictor.predict_frame(frame))

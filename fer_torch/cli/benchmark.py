@@ -30,6 +30,20 @@ def suite_summary(name: str) -> str:
     return doc.splitlines()[0]
 
 
+def suite_module(name: str):
+    """The suite's module; a one-line error naming the extra to install when a package it needs is missing."""
+    from fer_torch.errors import MissingDependency
+    from fer_torch.extras import install_line
+
+    try:
+        return importlib.import_module(f"fer_torch.benchmarks.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.startswith("fer_torch"):
+            raise
+        missing = exc.name.split(".")[0]
+        raise MissingDependency(f"benchmark {name} needs {missing}: {install_line(missing)}") from None
+
+
 def build_parser(with_options: Collection[str] = SUITES) -> argparse.ArgumentParser:
     """The parser, with the options of the suites in ``with_options`` (importing their modules: ``main`` adds
     only the chosen suite's, so ``--help`` and argument errors stay quick)."""
@@ -38,7 +52,7 @@ def build_parser(with_options: Collection[str] = SUITES) -> argparse.ArgumentPar
     for name in SUITES:
         suite_parser = sub.add_parser(name, help=suite_summary(name))
         if name in with_options:
-            importlib.import_module(f"fer_torch.benchmarks.{name}").add_arguments(suite_parser)
+            suite_module(name).add_arguments(suite_parser)
     sub.add_parser("all", help="every suite with its defaults, in one run")
     return parser
 
@@ -52,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     print(machine_line() + "\n")
     suites = SUITES if args.suite == "all" else (args.suite,)
     for name in suites:
-        module = importlib.import_module(f"fer_torch.benchmarks.{name}")
+        module = suite_module(name)
         suite_args = args if args.suite != "all" else build_parser([name]).parse_args([name])
         print(module.run(suite_args), flush=True)
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -18,10 +19,22 @@ EXIT_INTERRUPTED = 130
 
 
 class ToolArgumentParser(argparse.ArgumentParser):
-    """``argparse.ArgumentParser`` whose usage errors go through :func:`run_tool` as one line (no usage block)."""
+    """``argparse.ArgumentParser`` whose usage errors go through :func:`run_tool` as one line (no usage block), and
+    whose program name is the one the user typed: ``fer-live`` when run as a console script, else ``live.py``."""
+
+    def __init__(self, *args, prog: str | None = None, **kwargs) -> None:
+        invoked = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+        super().__init__(*args, prog=invoked if invoked.startswith("fer-") else prog, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise ConfigError(f"{message} (see {self.prog} --help)")
+
+
+def invoked_as(tool: str) -> list[str]:
+    """How the user started ``tool``: ``["fer-train"]`` as a console script, else ``["python", "tools/train.py"]``
+    (for the commands a tool prints, such as the one that resumes a run)."""
+    invoked = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return [invoked] if invoked.startswith("fer-") else ["python", f"tools/{tool}.py"]
 
 
 def one_line(message: str) -> str:

@@ -1,7 +1,9 @@
 """Training config files: reading and checking one, and the chain of configs a variant extends.
 
-A variant file (``seed003_resnet50_class_weights.yaml``) holds only its differences and names the config it
-extends with ``base_config: FILE`` (relative to the variant's folder; bases may have bases). The training
+A config is named by its path or, for the configs shipped in the package (``configs/`` of a checkout), by its
+name: ``seed004_bn_cnn`` or ``trainer/cpu`` (:func:`resolve_config`). A variant file
+(``seed003_resnet50_class_weights.yaml``) holds only its differences and names the config it extends with
+``base_config: FILE``, looked up beside the variant, then among the packaged configs (bases may have bases). The training
 parser's ``--config`` action applies that chain before the file itself
 (:class:`fer_torch.cli.lightning_cli.ExtendingConfigFile`), so later files and command-line options win.
 PyYAML only: :mod:`fer_torch.cli.train` checks every file with this before Lightning loads.
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_torch.errors import ConfigError
+from fer_torch.paths import CONFIGS_DIR
 
 # Top-level keys the LightningCLI parser accepts (tests/test_bad_inputs.py checks them against the parser).
 SECTIONS = ("config", "print_config", "seed_everything", "trainer", "model", "data", "optimizer", "lr_scheduler",
@@ -34,12 +37,67 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: not a YAML text file") from None
 
 
+def packaged_config(name: str) -> Path | None:
+    """The packaged config called ``name`` (``seed004_bn_cnn``, ``seed004_bn_cnn.yaml``, ``trainer/cpu``), if any."""
+    name = name.removeprefix("configs/")
+    for candidate in (name, f"{name}.yaml"):
+        path = CONFIGS_DIR / candidate
+        if path.suffix == ".yaml" and path.is_file() and path.resolve().is_relative_to(CONFIGS_DIR.resolve()):
+            return path
+    return None
+
+
+def resolve_config(value: str | Path) -> Path:
+    """The config file ``value`` names: a file path, else a packaged config's name; else a one-line error."""
+    path = Path(value)
+    if path.is_file():
+        return path
+    packaged = packaged_config(str(value))
+    if packaged is not None:
+        return packaged
+    what = "is a directory" if path.is_dir() else "no such file or packaged config"
+    raise ConfigError(f"--config {value}: {what}; pass a YAML file or a packaged config name such as "
+                      "seed004_bn_cnn (fer-train --list-configs lists them)")
+
+
+def list_configs() -> list[tuple[str, str]]:
+    """``(name, first comment line)`` of every packaged config, sorted by name."""
+    rows = []
+    for path in sorted(CONFIGS_DIR.rglob("*.yaml")):
+        first = next((line.lstrip("# ").strip() for line in path.read_text().splitlines() if line.startswith("#")), "")
+        rows.append((path.relative_to(CONFIGS_DIR).with_suffix("").as_posix(), first))
+    return rows
+
+
+def copy_config(name: str, destination: str | Path = ".") -> Path:
+    """Copy the packaged config ``name`` into ``destination`` (a folder or a file path) to edit it; its
+    ``base_config:`` still resolves, from the package. Refuses to overwrite a file."""
+    source = packaged_config(name)
+    if source is None:
+        raise ConfigError(f"--copy-config {name}: no packaged config of that name (fer-train --list-configs)")
+    target = Path(destination)
+    if target.is_dir() or str(destination).endswith(("/", "\\")) or target.suffix not in (".yaml", ".yml"):
+        target = target / source.name  # a folder, made when missing
+    if target.exists():
+        raise ConfigError(f"--copy-config: {target} exists; remove it or name another destination")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(source.read_text())
+    return target
+
+
+def base_path(path: Path, base: str) -> Path | None:
+    """Where a ``base_config:`` of ``path`` lives: beside ``path``, else among the packaged configs."""
+    beside = path.parent / base
+    return beside if beside.is_file() else packaged_config(base)
+
+
 def read_config(path: str | Path) -> dict[str, Any]:
     """A config file's mapping; a missing file, bad YAML or an unknown section is a one-line :class:`ConfigError`."""
     path = Path(path)
     if not path.is_file():
         what = "is a directory" if path.is_dir() else "no such file"
-        raise ConfigError(f"--config {path}: {what}; pass a YAML file such as configs/seed004_bn_cnn.yaml")
+        raise ConfigError(f"--config {path}: {what}; pass a YAML file or a packaged config name such as "
+                          "seed004_bn_cnn")
     config = _read_yaml(path)
     if config is None:
         return {}
@@ -59,11 +117,12 @@ def base_chain(path: str | Path) -> list[Path]:
     """
     path, chain = Path(path), []
     while base := read_config(path).get(BASE_KEY):
-        base_path = path.parent / base
-        if not base_path.is_file():
-            raise ConfigError(f"{path}: base_config {base!r} not found at {base_path}")
-        if base_path.resolve() in {p.resolve() for p in [path, *chain]}:
-            raise ConfigError(f"{path}: base_config {base!r} extends itself through {base_path}")
-        chain.append(base_path)
-        path = base_path
+        found = base_path(path, base)
+        if found is None:
+            raise ConfigError(f"{path}: base_config {base!r} not found beside it ({path.parent / base}) "
+                              "nor among the packaged configs")
+        if found.resolve() in {p.resolve() for p in [path, *chain]}:
+            raise ConfigError(f"{path}: base_config {base!r} extends itself through {found}")
+        chain.append(found)
+        path = found
     return chain[::-1]

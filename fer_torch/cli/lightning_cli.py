@@ -216,8 +216,14 @@ class ResumableCSVLogger(CSVLogger):
 
 
 def default_loggers(root_dir: str, name: str, version: str | int | None = None) -> list:
-    """CSV and TensorBoard loggers sharing one ``root_dir/name/version_N`` directory (``version``: an existing one)."""
+    """CSV and (when ``tensorboard`` is installed: the ``[tensorboard]`` extra) TensorBoard loggers sharing one
+    ``root_dir/name/version_N`` directory (``version``: an existing one)."""
+    from fer_torch.extras import available, install_line
+
     csv_logger = ResumableCSVLogger(root_dir, name=name, version=version)
+    if not (available("tensorboard") or available("tensorboardX")):
+        rank_zero_info(f"Logging to CSV only (TensorBoard logs need {install_line('tensorboard')})")
+        return [csv_logger]
     return [csv_logger, TensorBoardLogger(root_dir, name=name, version=csv_logger.version, default_hp_metric=False)]
 
 

@@ -64,15 +64,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """Load the model once, build the app and serve it until Ctrl-C or SIGTERM (both remove the upload folder)."""
-    from fer_torch.inference.classifier import DEFAULT_WEIGHTS
+    from fer_torch.extras import require
+
+    require("flask", "the web app")
+    from fer_torch.paths import default_weights
     from fer_torch.inference.predictor import Predictor
-    from fer_torch.apps.web.app import ServeConfig, create_app, exit_on_sigterm
+    from fer_torch.apps.web.app import create_app, exit_on_sigterm
+    from fer_torch.apps.web.config import ServeConfig
     from fer_torch.apps.web.security import trusted_hosts_for
     from fer_torch.apps.web.server import LOOPBACK_HOSTS, make_http_server
 
     predictor = Predictor.from_weights(args.weights, device=args.device, detector=args.detector,
                                           precision=args.precision, **detector_options(args))
-    config = ServeConfig(weights=args.weights or DEFAULT_WEIGHTS, source=args.source, smooth=args.smooth,
+    config = ServeConfig(weights=args.weights or default_weights(), source=args.source, smooth=args.smooth,
                          smooth_method=args.smooth_method, detect_every=args.detect_every,
                          detect_scale=args.detect_scale, max_upload_mb=args.max_upload_mb,
                          max_upload_frames=args.max_upload_frames, results_dir=args.results_dir,

@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fer_torch.cli.config_files import SECTIONS, base_chain
+from fer_torch.cli.common import invoked_as
+from fer_torch.cli.config_files import SECTIONS, base_chain, copy_config, list_configs, resolve_config
 from fer_torch.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -28,15 +29,19 @@ if TYPE_CHECKING:
 EXIT_OPTIONS = ("--print_config",)  # jsonargparse prints and exits
 
 USAGE = """\
-usage: train.py --config CONFIG.yaml [--config MORE.yaml ...] [--SECTION.KEY VALUE ...] [--ckpt_path CKPT]
+usage: {prog} --config CONFIG [--config MORE ...] [--SECTION.KEY VALUE ...] [--ckpt_path CKPT]
+       {prog} --list-configs | --copy-config NAME [DEST]
 
-Train a model from a config (configs/*.yaml; a trainer preset such as configs/trainer/cpu.yaml may follow).
+Train a model from a config: a YAML file, or a packaged config by name (seed004_bn_cnn; a trainer preset such as
+trainer/cpu may follow).
 
 options:
   -h, --help            this message
   --help-all            every option of every section, with types and defaults (imports Lightning: slower)
-  --config FILE         YAML config; repeat to layer files (later ones win); `base_config:` in a file
-                        names the config it extends
+  --config CONFIG       YAML file or packaged config name; repeat to layer configs (later ones win);
+                        `base_config:` in a file names the config it extends (beside it, else packaged)
+  --list-configs        the packaged configs, one line each
+  --copy-config NAME [DEST]  copy a packaged config to DEST (default: this folder) to edit it
   --SECTION.KEY VALUE   override one value, e.g. --data.root ../shared/data/fer2013 --trainer.max_epochs 5
                         --model.pretrained null
   --ckpt_path CKPT      resume from a last.ckpt (read with weights_only=True); logs continue in its run
@@ -47,6 +52,18 @@ sections: model (FERClassifier), data (FERDataModule), trainer (lightning Traine
 last_checkpoint (ModelCheckpoint), lr_monitor, optimizer, lr_scheduler. The data's input (image_size, channels,
 mean, std, preprocessing, region) defaults to model.arch's registry default; data: keys override it.
 """
+
+
+def resolve_config_args(argv: list[str]) -> list[str]:
+    """``argv`` with each ``--config`` value that names a packaged config (``seed004_bn_cnn``) replaced by its
+    file; a value that is neither a file nor a packaged config is a one-line error."""
+    args = list(argv)
+    for i, arg in enumerate(args):
+        if arg == "--config" and i + 1 < len(args):
+            args[i + 1] = str(resolve_config(args[i + 1]))
+        elif arg.startswith("--config="):
+            args[i] = f"--config={resolve_config(arg.split('=', 1)[1])}"
+    return args
 
 
 def check_config_files(argv: list[str]) -> None:
@@ -81,7 +98,7 @@ def build_cli(argv: list[str] | None = None, cli_class: type[FERTrainCLI] | None
               parse_only: bool = False) -> FERTrainCLI:
     """Parse ``argv`` (default ``sys.argv[1:]``) after the light checks; ``parse_only`` instantiates nothing
     (:class:`~fer_torch.cli.lightning_cli.ParseOnlyCLI`)."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    args = resolve_config_args(sys.argv[1:] if argv is None else list(argv))
     check_config_files(args)
     check_options(args)
     from fer_torch.cli.lightning_cli import FERTrainCLI, ParseOnlyCLI, instantiate
@@ -100,7 +117,7 @@ def resume_command(argv: list[str], checkpoint: str | Path) -> str:
         skip = arg == "--ckpt_path"
         if not skip:
             args.append(arg)
-    return shlex.join(["python", "tools/train.py", *args, "--ckpt_path", str(checkpoint)])
+    return shlex.join([*invoked_as("train"), *args, "--ckpt_path", str(checkpoint)])
 
 
 def run(argv: list[str] | None = None) -> FERTrainCLI:
@@ -126,7 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     """``tools/train.py`` entry point."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if "-h" in argv or "--help" in argv:
-        print(USAGE, end="")
+        print(USAGE.format(prog=invoked_as("train")[-1].removeprefix("tools/")), end="")
+        return 0
+    if argv[:1] == ["--list-configs"]:
+        rows = list_configs()
+        width = max(len(name) for name, _ in rows)
+        print("\n".join(f"{name:<{width}}  {about[:100 - width]}" for name, about in rows))
+        return 0
+    if argv[:1] == ["--copy-config"]:
+        if len(argv) not in (2, 3):
+            raise ConfigError("--copy-config takes NAME [DEST]")
+        print(copy_config(*argv[1:]))
         return 0
     if "--help-all" in argv:
         argv = ["--help" if a == "--help-all" else a for a in argv]

@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from fer_torch.extras import require
 from fer_torch.errors import CheckpointError, DeviceError, FERError
 from fer_torch.export.metadata import ARCHITECTURE_KEY, _first_line, read_metadata
 from fer_torch.safe_load import REFUSED_PICKLE, is_refused_pickle
@@ -156,7 +157,7 @@ def _read_torchscript(path: Path, device: torch.device) -> ModelFile:
 
 def onnx_providers(device: str | torch.device) -> tuple[list, torch.device]:
     """onnxruntime execution providers for ``device`` (``auto``: CUDA when onnxruntime has it) and that device."""
-    import onnxruntime as ort
+    ort = require("onnxruntime", "running an ONNX model")
 
     name = str(device).strip().lower()
     has_cuda = "CUDAExecutionProvider" in ort.get_available_providers()
@@ -174,7 +175,7 @@ def onnx_providers(device: str | torch.device) -> tuple[list, torch.device]:
 
 
 def _read_onnx(path: Path, device: str | torch.device) -> ModelFile:
-    import onnxruntime as ort
+    ort = require("onnxruntime", "running an ONNX model")
 
     providers, torch_device = onnx_providers(device)
     options = ort.SessionOptions()

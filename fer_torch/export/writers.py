@@ -15,6 +15,7 @@ import torch
 from fer_torch.errors import ConfigError
 from fer_torch.export.metadata import ARCHITECTURE_KEY, model_metadata
 from fer_torch.export.model_file import TORCHSCRIPT_METADATA
+from fer_torch.extras import require
 from fer_torch.inference.classifier import LoadedClassifier
 
 from fer_torch.choices import ONNX_OPSET  # noqa: E402  (named in export.py --help without torch)
@@ -54,7 +55,7 @@ def write_weights(classifier: LoadedClassifier, path: Path) -> Path:
 
 def write_onnx(classifier: LoadedClassifier, path: Path, opset: int = ONNX_OPSET) -> Path:
     """ONNX with a dynamic batch axis (input ``input``, output ``logits``) and the metadata as model properties."""
-    import onnx
+    onnx = require("onnx", "ONNX export")
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript-based exporter's deprecation notice

@@ -18,9 +18,8 @@ import torch
 
 from fer_torch.errors import CheckpointError, ConfigError
 from fer_torch.inference.device import model_input, resolve_precision, select_device, to_precision
+from fer_torch.paths import default_weights
 from fer_torch.spec import InputSpec
-
-from fer_torch.paths import DEFAULT_WEIGHTS  # noqa: E402,F401  (re-exported: the fallback of from_weights)
 
 
 class TorchBackend:
@@ -76,17 +75,12 @@ class LoadedClassifier:
     @classmethod
     def from_weights(cls, path: str | Path | None = None, device: str | torch.device = "auto",
                      precision: str = "fp32") -> "LoadedClassifier":
-        """Load any model file (default: the shipped :data:`DEFAULT_WEIGHTS`) on ``device`` in ``precision``
+        """Load any model file (default: :func:`fer_torch.paths.default_weights`) on ``device`` in ``precision``
         (``fp32``, ``bf16`` or ``auto``; ONNX models run fp32 and refuse ``bf16``)."""
         from fer_torch.export.model_file import read_model_file
 
         if path is None:
-            if not DEFAULT_WEIGHTS.is_file():
-                raise CheckpointError(
-                    f"no default model at {DEFAULT_WEIGHTS}: train one with `python tools/train.py --config "
-                    "configs/<config>.yaml` and write its best .ckpt there with `tools/export.py --format weights "
-                    f"--output {DEFAULT_WEIGHTS}`, or pass a model file (--checkpoint / --weights PATH)")
-            path = DEFAULT_WEIGHTS
+            path = default_weights()
         model_file = read_model_file(path, device)
         if model_file.session is not None:
             resolve_precision(precision, model_file.device)  # validates the name

@@ -16,7 +16,8 @@ import numpy as np
 
 from fer_torch.choices import HAAR_MIN_NEIGHBORS, HAAR_SCALE_FACTOR, MIN_FACE_SIZE
 from fer_torch.choices import LIVE_DETECT_SCALE  # noqa: F401  (re-exported; tools read it without OpenCV)
-from fer_torch.errors import DetectorError
+from fer_torch.errors import DetectorError, MissingDependency
+from fer_torch.extras import require
 from fer_torch.inference.detector_registry import build_detector  # noqa: F401  (re-exported)
 
 Box = tuple[int, int, int, int]
@@ -103,9 +104,9 @@ class MTCNNFaceDetector:
         min_score: float = 0.9,
     ) -> None:
         try:
-            from facenet_pytorch import MTCNN
-        except ImportError as exc:
-            raise DetectorError(f"--detector mtcnn needs facenet-pytorch ({exc})") from None
+            MTCNN = require("facenet_pytorch", "--detector mtcnn").MTCNN
+        except MissingDependency as exc:
+            raise DetectorError(str(exc)) from None
         self.min_score = float(min_score)
         self.mtcnn = MTCNN(keep_all=True, device=device, min_face_size=min_face_size, thresholds=list(thresholds))
 

@@ -1,8 +1,8 @@
 """Lightning side of fer-torch: the classifier module and checkpoint loading."""
 
-from fer_torch.lit.checkpoint import DEFAULT_WEIGHTS, load_classifier
+from fer_torch.lit.checkpoint import load_classifier
 
-__all__ = ["DEFAULT_WEIGHTS", "FERClassifier", "load_classifier"]
+__all__ = ["FERClassifier", "load_classifier"]
 
 
 def __getattr__(name: str):

@@ -7,9 +7,8 @@ from pathlib import Path
 import torch
 
 from fer_torch.errors import CheckpointError
-from fer_torch.paths import DEFAULT_WEIGHTS
 
-__all__ = ["DEFAULT_WEIGHTS", "load_classifier"]
+__all__ = ["load_classifier"]
 
 
 def load_classifier(path: str | Path, device: str | torch.device = "cpu"):

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from fer_torch.errors import PretrainedWeightsError
+from fer_torch.extras import require
 from fer_torch.safe_load import REFUSED_PICKLE, is_refused_pickle, mentions_unsafe_retry
 
 if TYPE_CHECKING:
@@ -199,7 +200,7 @@ FACENET_WEIGHTS = {  # the URLs facenet_pytorch.models.inception_resnet_v1.load_
 
 def build_facenet(pretrained: PretrainedArg) -> nn.Module:
     """facenet-pytorch ``InceptionResnetV1`` embedding network (``classify=False``), without its logits layer."""
-    from facenet_pytorch import InceptionResnetV1
+    InceptionResnetV1 = require("facenet_pytorch", "the inception_resnet_v1 (FaceNet) model").InceptionResnetV1
     from facenet_pytorch.models.inception_resnet_v1 import get_torch_home
 
     if pretrained in (False, None):

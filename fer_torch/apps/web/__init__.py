@@ -7,7 +7,8 @@ No model code lives here: every prediction goes through one :class:`~fer_torch.i
     app = create_app(Predictor.from_weights(), ServeConfig())
 """
 
-from fer_torch.apps.web.app import ServeConfig, create_app
+from fer_torch.apps.web.app import create_app
+from fer_torch.apps.web.config import ServeConfig
 from fer_torch.apps.web.server import BackgroundServer, make_http_server
 
 __all__ = ["BackgroundServer", "ServeConfig", "create_app", "make_http_server"]

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from werkzeug.exceptions import BadRequest, NotFound, ServiceUnavailable, UnsupportedMediaType
 
+from fer_torch.apps.web.config import ServeConfig
 from fer_torch.apps.web.decoding import UPLOAD_TYPES, request_image, save_upload, uploaded_file
 from fer_torch.apps.web.jobs import JobStore
 from fer_torch.apps.web.mjpeg import MIMETYPE, mjpeg_parts
@@ -21,9 +21,6 @@ from fer_torch.apps.web.upload import open_upload, process_upload
 from fer_torch.errors import FERError
 from fer_torch.inference.image_decoding import decode_image, fit_within
 from fer_torch.inference.video import open_source
-
-if TYPE_CHECKING:
-    from fer_torch.apps.web.app import ServeConfig
 
 TAB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 HEALTH_LOCK_TIMEOUT_S = 1.0
