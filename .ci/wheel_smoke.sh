@@ -32,7 +32,8 @@ fer-evaluate --data fer --split val --output eval >/dev/null && test -s eval/met
 fer-live --source photo.jpg --no-display --log faces.csv
 test "$(tail -n +2 faces.csv | wc -l)" -ge 1
 fer-train --config seed004_bn_cnn --data.root fer --trainer.fast_dev_run true --trainer.default_root_dir runs >/dev/null
-fer-train --list-configs | grep -q '^seed004_bn_cnn '
+fer-train --list-configs > configs.txt && grep -q '^seed004_bn_cnn ' configs.txt
+fer-train --list-configs | head -n 1 >/dev/null  # a reader that leaves early is not an error
 python -c "from fer_torch.inference import Predictor; Predictor.from_weights()"
 cd "$root"
 echo "wheel smoke: ok (fer-evaluate, fer-live, fer-train from $work with torch and the wheel only; pip check clean)"

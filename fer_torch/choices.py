@@ -21,3 +21,6 @@ LIVE_DETECT_SCALE = 0.8
 """live.py's default ``--detect-scale``: new faces from 60 px (``RELIABLE_FACE_PX / 0.8`` of
 fer_torch.inference.detectors; webcam faces are rarely smaller) are found; a tracked face is never scanned below
 ``RELIABLE_FACE_PX`` (see ``ScaledDetector.scale_for``)."""
+
+BACKEND_CHOICES = ("auto", "torch", "onnxruntime")
+"""Engines that run a classifier (``fer_torch.inference.backends``); ``auto`` probes which is faster at batch 1."""

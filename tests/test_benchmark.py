@@ -1,5 +1,6 @@
 """tools/benchmark.py suites on tiny settings: each prints its markdown table with the rows it promises."""
 
+import json
 import pytest
 
 from fer_torch.cli.benchmark import build_parser, main
@@ -46,16 +47,33 @@ def test_live_suite_times_every_stage_on_the_same_frames(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "1.00 faces/frame" in out and "scene background" in out and "mouth_cnn.ckpt" in out
     rows = table_rows(out)
+    engines = ("fp32", "bf16", "onnxruntime")
     assert [r[0].split(" (")[0] for r in rows] == [
         "haar alone", "haar at scale 0.8", "haar every 5, flow tracking between",
-        "haar at scale 0.8, every 5, flow tracking between", "haar + model fp32, in turn",
-        "haar + model bf16, in turn", "haar + model fp32, detect ahead", "haar + model bf16, detect ahead",
-        "full live path fp32, haar on every full frame", "**full live path fp32, haar at scale 0.8, every 5",
-        "full live path bf16, haar on every full frame", "**full live path bf16, haar at scale 0.8, every 5"]
+        "haar at scale 0.8, every 5, flow tracking between",
+        *(f"haar + model {e}, in turn" for e in engines), *(f"haar + model {e}, detect ahead" for e in engines),
+        *(row for e in engines for row in (f"full live path {e}, haar on every full frame",
+                                           f"**full live path {e}, haar at scale 0.8, every 5"))]
     assert all(r[1] == "4" for r in rows) and rows[0][4] == "1.00"
     assert "mouth crops" in rows[4][0]
-    assert rows[0][5] == "100.0%" and all(r[5].endswith("%") for r in rows[:4] + rows[8:])  # face recall
-    assert [bool(r[6]) for r in rows[8:]] == [False, True, False, True]  # label agreement of the fast paths
+    assert rows[0][5] == "100.0%" and all(r[5].endswith("%") for r in rows[:4] + rows[10:])  # face recall
+    assert [bool(r[6]) for r in rows[10:]] == [False, True] * 3  # label agreement of the fast paths
+
+
+def test_live_suite_runs_the_fer_package_side_by_side(tmp_path, capsys):
+    """``--fer-python`` runs tools/peers/fer_package_live.py in that interpreter (here a stand-in that answers as the
+    peer does) and adds its row and the ratios."""
+    stand_in = tmp_path / "python"
+    faces = [[{"box": [0, 0, 10, 10], "label": "happy"}]] * 4
+    stand_in.write_text("#!/bin/sh\necho '" + json.dumps({"frames": 4, "seconds": 2.0, "faces": faces}) + "'\n")
+    stand_in.chmod(0o755)
+    weights = save_checkpoint(untrained_classifier("bn_cnn"), tmp_path / "bn_cnn.ckpt")
+    assert main(["live", "--weights", str(weights), "--frames", "4", "--repeats", "1", "--fer-python",
+                 str(stand_in)]) == 0
+    out = capsys.readouterr().out
+    peer = next(r for r in table_rows(out) if r[0].startswith("`fer` package"))
+    assert peer[1:4] == ["4", "2.00", "2.0"] and peer[5] == "0.0%"  # its boxes miss the face: recall says so
+    assert "Against the `fer` package: fp32 default path" in out and "onnxruntime default path" in out
 
 
 def test_live_suite_times_a_random_architecture(capsys):

@@ -50,3 +50,15 @@ def test_installed_script_and_tool_file_agree():
     assert script.stdout.startswith("usage: fer-inspect-data ") and tool.stdout.startswith("usage: inspect_data.py ")
     same_words = " ".join(script.stdout.replace("fer-inspect-data", "inspect_data.py").split())
     assert same_words == " ".join(tool.stdout.split())  # the same help, each naming itself as the user typed it
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(tmp_path):
+    """``fer-train --list-configs | head -n 1`` (or ``| grep -q``): exit 0 and no "Broken pipe" error."""
+    done = subprocess.run(f"{sys.executable} {ROOT / 'tools' / 'train.py'} --list-configs | head -n 1",
+                          shell=True, capture_output=True, text=True, timeout=60,
+                          executable="/bin/bash")
+    assert done.stdout.count("\n") == 1 and "Broken pipe" not in done.stderr
+    piped = subprocess.run(["bash", "-o", "pipefail", "-c",
+                            f"{sys.executable} {ROOT / 'tools' / 'train.py'} --list-configs | grep -q seed004"],
+                           capture_output=True, text=True, timeout=60)
+    assert piped.returncode == 0, piped.stderr

@@ -40,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threads", type=int, default=None, help="torch CPU threads (default: torch's; use 1 on a busy machine)"
     )
+    parser.add_argument("--parity-data", type=Path,
+                        help="FER2013 ROOT: also label its val crops with the default model (or --weights) in torch "
+                             "bf16 and onnxruntime and count agreement with torch fp32, and show the auto backend's "
+                             "probe")
+    parser.add_argument("--weights", type=Path, help="model file of --parity-data (default: the default model)")
 
 
 def _seconds_per_call(fn: Callable[[], object], repeats: int, budget: float, expected: float) -> tuple[float, int]:
@@ -91,10 +96,33 @@ def _onnx_backend(model: torch.nn.Module, spec: InputSpec, directory: Path, args
     return LoadedClassifier.from_weights(path, device=args.device).backend
 
 
+def parity_report(root: Path, weights: Path | None) -> list[str]:
+    """Markdown lines: how often torch bf16 and onnxruntime give torch fp32's label on FER2013 val crops, and what
+    ``--backend auto`` picks here (its batch-1 probe)."""
+    from fer_torch.data.readers import load_splits
+    from fer_torch.inference.backends import with_backend
+
+    crops = list(load_splits(root)["val"].images)
+    reference = LoadedClassifier.from_weights(weights, "cpu", "fp32")
+    labels = reference.predict_proba(crops).argmax(1)
+    engines = {"torch bf16": LoadedClassifier.from_weights(weights, "cpu", "bf16"),
+               "onnxruntime fp32": with_backend(reference, "onnxruntime")[0]}
+    model = Path(reference.name).name
+    lines = [f"Label parity on FER2013 val ({len(crops):,} crops), against torch fp32, model {model}:", ""]
+    for name, model in engines.items():
+        same = int((model.predict_proba(crops).argmax(1) == labels).sum())
+        lines.append(f"- {name}: {same:,} of {len(crops):,} labels identical ({100 * same / len(crops):.2f} %)")
+    for precision in ("fp32", "auto"):
+        lines.append(f"- `--precision {precision} --backend auto` here: "
+                     f"{with_backend(LoadedClassifier.from_weights(weights, 'cpu', precision), 'auto')[1]}")
+    return [*lines, ""]
+
+
 def run(args: argparse.Namespace) -> str:
     """Time every requested model; a markdown table."""
     if args.threads:
         torch.set_num_threads(args.threads)
+    parity = parity_report(args.parity_data, args.weights) if args.parity_data else []
     names = args.models or list_models()
     header = ["model", "input", "params", "ms/face (b=1)", f"images/s (b={args.batch})", "repeats"]
     if args.bf16:
@@ -123,4 +151,4 @@ def run(args: argparse.Namespace) -> str:
     if args.onnx:
         precision += "; onnxruntime fp32 (the tools/export.py ONNX model)"
     title = f"### Inference ({args.device}, {torch.get_num_threads()} threads, eval, inference_mode, {precision})"
-    return "\n".join([title, "", *("| " + " | ".join(r) + " |" for r in rows), ""])
+    return "\n".join([title, "", *("| " + " | ".join(r) + " |" for r in rows), "", *parity])

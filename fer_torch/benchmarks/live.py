@@ -9,14 +9,19 @@ run is reported. Without ``--source`` a 720x480 video is synthesized from ``skim
 moving over a real indoor photo (``--background scene``, the default: a detector pays for a webcam room's
 texture; ``gradient`` is a smooth ramp that Haar scans ~2.5x faster);
 ``--arch NAME`` times a randomly initialised registry model instead of a checkpoint (speed does not depend on
-the weights), as does ``bn_cnn`` when there is neither ``--weights`` nor a default model.
+the weights), as does ``bn_cnn`` when there is neither ``--weights`` nor a default model. The model runs in torch
+(fp32, bf16) and in onnxruntime (``--backend onnxruntime``); ``--fer-python PY`` adds the ``fer`` package (Haar + its
+Keras model, every frame) on the same clip, run by ``tools/peers/fer_package_live.py`` in that interpreter (a scratch
+virtualenv with TensorFlow: never a fer-torch dependency).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -58,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads, as live.py --threads (default: 1)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="timed runs per stage, interleaved; the best is reported (default: 3)")
+    parser.add_argument("--fer-python", help="python of a virtualenv with the `fer` package: time it side by side")
 
 
 def run(args: argparse.Namespace) -> str:
@@ -85,6 +91,9 @@ def build_predictors(args: argparse.Namespace, detector) -> tuple[dict[str, Pred
         raise ConfigError("give --arch or --weights, not both")
     trained = not args.arch and (args.weights is not None or default_weights_or_none() is not None)
     arch = args.arch or "bn_cnn"
+    from fer_torch.extras import available
+    from fer_torch.inference.backends import with_backend
+
     predictors = {}
     for precision in PRECISIONS:
         if trained:  # no --weights: from_weights loads the shipped default
@@ -95,6 +104,10 @@ def build_predictors(args: argparse.Namespace, detector) -> tuple[dict[str, Pred
             classifier = untrained_classifier(arch)
             predictors[precision] = Predictor(classifier, classifier.class_names, classifier.input_spec, detector,
                                               args.device, precision=precision)
+    reference = predictors["fp32"]
+    if reference.model is not None and reference.device.type == "cpu" and available("onnxruntime"):
+        onnx, _ = with_backend(reference.classifier, "onnxruntime")
+        predictors["onnxruntime"] = Predictor(onnx, detector=detector, margin=reference.margin)
     if trained:
         name = predictors["fp32"].classifier.name
         return predictors, f"model {_relative(name)}"
@@ -132,6 +145,15 @@ def read_log(path: Path, frames: int) -> list[list[tuple[Box, str]]]:
             box = tuple(int(row[k]) for k in ("x", "y", "w", "h"))
             faces[int(row["frame"])].append((box, row["label"]))
     return faces
+
+
+def fer_package(python: str, video: Path, frames: int) -> dict:
+    """One timed pass of the ``fer`` package over ``video`` (tools/peers/fer_package_live.py in ``python``)."""
+    script = Path(__file__).resolve().parents[2] / "tools" / "peers" / "fer_package_live.py"
+    done = subprocess.run([python, str(script), str(video), "--frames", str(frames)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ConfigError(f"--fer-python {python}: the fer package did not run ({done.stderr.strip().splitlines()[-1:]})")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def measure(args: argparse.Namespace) -> str:
@@ -194,11 +216,19 @@ def measure(args: argparse.Namespace) -> str:
                 stages[name] = lambda n=name, p=predictor, k=k: full_live_path(n, p, k)
         best = {name: float("inf") for name in stages}
         counts = {}
+        fer_name = "`fer` package 22.5 (Haar + its Keras model on every frame; TensorFlow, same cores)"
         for _ in range(max(1, args.repeats)):
             for name, stage in stages.items():
                 start = time.perf_counter()
                 counts[name] = stage()
                 best[name] = min(best[name], time.perf_counter() - start)
+            if args.fer_python:
+                peer = fer_package(args.fer_python, Path(source), len(frames))
+                counts[fer_name] = peer["frames"]
+                if peer["seconds"] < best.get(fer_name, float("inf")):
+                    best[fer_name] = peer["seconds"]
+                    outputs[fer_name] = [[tuple(face["box"]) for face in found] for found in peer["faces"]]
+        stages_run = [*stages, *([fer_name] if args.fer_python else [])]
     reference = outputs[baseline]
     recall = {name: face_recall(reference, [[b if isinstance(b[0], int) else b[0] for b in f] for f in found])
               for name, found in outputs.items()}
@@ -211,7 +241,13 @@ def measure(args: argparse.Namespace) -> str:
 
     rows = [f"| {name} | {counts[name]} | {best[name]:.2f} | {counts[name] / best[name]:.1f} | "
             f"{counts[name] / best[name] / base:.2f} | {cell(recall, name)} | {cell(agreement, name)} |"
-            for name in stages]
+            for name in stages_run]
+    versus = []
+    if args.fer_python:
+        peer_fps = counts[fer_name] / best[fer_name]
+        versus = ["", "Against the `fer` package: " + "; ".join(
+            f"{p} default path {counts[default_path[p]] / best[default_path[p]] / peer_fps:.2f}x"
+            for p in predictors) + "."]
     height, width = frames[0].shape[:2]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     device = predictors["fp32"].device
@@ -227,5 +263,6 @@ def measure(args: argparse.Namespace) -> str:
         "| stage | frames | seconds | frames/s | x detector alone | face recall | label agreement |",
         "|---|---:|---:|---:|---:|---:|---:|",
         *rows,
+        *versus,
         "",
     ])

@@ -7,6 +7,7 @@ imported after the arguments parse, so ``--help`` and argument errors are quick.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from collections.abc import Callable
@@ -60,6 +61,9 @@ def run_tool(main: Callable[[list[str] | None], int | None], argv: list[str] | N
         code = main(argv)
     except FERError as exc:
         return report_error(str(exc))
+    except BrokenPipeError:  # the reader of our output left (`| head`, `| grep -q`): nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 0
     except OSError as exc:
         return report_error(describe_os_error(exc))
     except KeyboardInterrupt:

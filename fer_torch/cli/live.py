@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from fer_torch.choices import (
+    BACKEND_CHOICES,
     HAAR_MIN_NEIGHBORS,
     HAAR_SCALE_FACTOR,
     LIVE_DETECT_EVERY,
@@ -71,6 +72,9 @@ def check_fast_detection(args: argparse.Namespace) -> None:
 def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
     """Device, detector, fast detection and smoothing options of a video stream (shared with serve.py)."""
     parser.add_argument("--device", default="auto", help="auto (CUDA when available) | cpu | cuda | cuda:N")
+    parser.add_argument("--backend", choices=BACKEND_CHOICES, default="auto",
+                        help="classifier engine: auto (default: onnxruntime on the CPU when a probe at start finds it "
+                             "faster than torch at batch 1), torch or onnxruntime")
     add_detector_arguments(parser)
     add_fast_detection_arguments(parser)
     parser.add_argument("--smooth", type=int, default=5,
@@ -131,7 +135,7 @@ def run_live(args: argparse.Namespace) -> int:
     from fer_torch.inference.video import FrameWriter, open_source
 
     predictor = Predictor.from_weights(args.weights, device=args.device, detector=args.detector,
-                                       precision=args.precision, **detector_options(args))
+                                       precision=args.precision, backend=args.backend, **detector_options(args))
     device = predictor.device
     source = open_source(args.source)
     display = use_display(not args.no_display, "running headless (no window)")
@@ -140,7 +144,7 @@ def run_live(args: argparse.Namespace) -> int:
     stream_source = source.kind in ("camera", "video")
     detect_every, detect_scale = (args.detect_every, args.detect_scale) if stream_source else (1, 1.0)
     print(f"{source.kind} {source.name}: {args.detector} detector, {predictor.region} model "
-          f"({', '.join(predictor.class_names)}) on {device} in {predictor.precision}, "
+          f"({', '.join(predictor.class_names)}) on {device}: {predictor.backend_line}, "
           f"detecting at scale {detect_scale} every {detect_every} frame(s), "
           f"smoothing over {args.smooth} frame(s)", flush=True)
     output = log = None

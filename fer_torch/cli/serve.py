@@ -75,7 +75,7 @@ def serve(args: argparse.Namespace) -> int:
     from fer_torch.apps.web.server import LOOPBACK_HOSTS, make_http_server
 
     predictor = Predictor.from_weights(args.weights, device=args.device, detector=args.detector,
-                                          precision=args.precision, **detector_options(args))
+                                       precision=args.precision, backend=args.backend, **detector_options(args))
     config = ServeConfig(weights=args.weights or default_weights(), source=args.source, smooth=args.smooth,
                          smooth_method=args.smooth_method, detect_every=args.detect_every,
                          detect_scale=args.detect_scale, max_upload_mb=args.max_upload_mb,
@@ -87,8 +87,8 @@ def serve(args: argparse.Namespace) -> int:
     server = make_http_server(app, args.host, args.port, socket_timeout=args.socket_timeout)
     if args.host not in LOOPBACK_HOSTS:
         print(f"note: listening on {args.host}: other machines can reach this server", file=sys.stderr)
-    print(f"fer-torch web app on http://{args.host}:{server.port} ({predictor.region} model on {predictor.device} "
-          f"in {predictor.precision}, {args.threads} torch thread(s)); Ctrl-C stops", flush=True)
+    print(f"fer-torch web app on http://{args.host}:{server.port} ({predictor.region} model on {predictor.device}: "
+          f"{predictor.backend_line}, {args.threads} thread(s)); Ctrl-C stops", flush=True)
     try:
         server.serve_forever()
     except (KeyboardInterrupt, SystemExit):

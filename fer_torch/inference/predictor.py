@@ -115,6 +115,7 @@ class Predictor:
         self.detector = detector if detector is not None else build_detector()
         self.margin = margin
         self.mouth_locator = MouthLocator()
+        self.backend_line = "onnxruntime fp32" if model.module is None else f"torch {self.precision}"
 
     @property
     def model(self) -> torch.nn.Module | None:
@@ -129,16 +130,26 @@ class Predictor:
         detector: str | FaceDetector = DEFAULT_DETECTOR,
         margin: float = FACE_MARGIN,
         precision: str = "fp32",
+        backend: str | None = None,
         **detector_options,
     ) -> "Predictor":
         """Load a model file (checkpoint, weights, TorchScript or ONNX; default: the shipped weights) with
         :meth:`LoadedClassifier.from_weights` and build the named detector on the model's device
         (:func:`~fer_torch.inference.detector_registry.build_detector` with ``detector_options``, e.g. ``min_size``,
-        Haar's ``scale_factor`` and ``min_neighbors``); ``precision`` is ``fp32``, ``bf16`` or ``auto``."""
+        Haar's ``scale_factor`` and ``min_neighbors``); ``precision`` is ``fp32``, ``bf16`` or ``auto``; ``backend``
+        is ``torch``, ``onnxruntime`` or ``auto`` (:func:`~fer_torch.inference.backends.with_backend`; ``None``:
+        the model file's own engine); what runs is in :attr:`backend_line`."""
+        from fer_torch.inference.backends import with_backend
+
         classifier = LoadedClassifier.from_weights(path, device, precision)
+        backend_line = None
+        if backend is not None:
+            classifier, backend_line = with_backend(classifier, backend)
         if isinstance(detector, str):
             detector = build_detector(detector, device=str(classifier.device), **detector_options)
-        return cls(classifier, detector=detector, margin=margin)
+        predictor = cls(classifier, detector=detector, margin=margin)
+        predictor.backend_line = backend_line or predictor.backend_line
+        return predictor
 
     from_checkpoint = from_weights
     """The name earlier releases used: :meth:`from_weights`."""

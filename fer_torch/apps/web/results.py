@@ -30,5 +30,5 @@ def model_json(predictor: Predictor, weights: str | Path | None) -> dict:
     """Class names, input spec, region, detector, precision and weights file of the served model."""
     return {"class_names": list(predictor.class_names), "input_spec": predictor.input_spec.to_dict(),
             "region": predictor.region, "detector": type(predictor.detector).__name__,
-            "precision": predictor.precision, "device": str(predictor.device),
+            "precision": predictor.precision, "backend": predictor.backend_line, "device": str(predictor.device),
             "weights": None if weights is None else str(weights)}

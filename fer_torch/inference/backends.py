@@ -1,0 +1,84 @@
+"""Which engine runs the classifier: torch, or onnxruntime on the same network exported in memory (never a file
+that could go stale), chosen per machine by ``auto``: a short timed probe at batch 1, the live path's batch."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import io
+import time
+import warnings
+
+import torch
+
+from fer_torch.choices import BACKEND_CHOICES, ONNX_OPSET
+from fer_torch.errors import ConfigError
+from fer_torch.extras import available, require
+from fer_torch.inference.classifier import LoadedClassifier, OnnxBackend
+
+BACKENDS = BACKEND_CHOICES
+PROBE_RUNS = 30
+
+
+def onnx_backend(classifier: LoadedClassifier) -> OnnxBackend:
+    """The classifier's torch network exported to ONNX in memory (fp32) and opened in onnxruntime on the CPU, with
+    as many threads as torch uses."""
+    ort = require("onnxruntime", "--backend onnxruntime")
+    module = classifier.module
+    network = copy.deepcopy(getattr(module, "model", module)).float().cpu().eval()  # the caller's model untouched
+    height, width = classifier.input_spec.image_size
+    example = torch.zeros(1, classifier.input_spec.channels, height, width)
+    graph = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript-based exporter's deprecation notice
+        torch.onnx.export(network, (example,), graph, dynamo=False, opset_version=ONNX_OPSET,
+                          input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.log_severity_level = 3
+    return OnnxBackend(ort.InferenceSession(graph.getvalue(), options, providers=["CPUExecutionProvider"]))
+
+
+def batch1_ms(backend, classifier: LoadedClassifier, runs: int = PROBE_RUNS) -> float:
+    """Median milliseconds of one batch-1 forward pass of ``backend`` (after 5 warm-up passes)."""
+    height, width = classifier.input_spec.image_size
+    batch = torch.rand(1, classifier.input_spec.channels, height, width)
+    times = []
+    with torch.inference_mode():
+        for i in range(runs + 5):
+            start = time.perf_counter()
+            backend(batch)
+            if i >= 5:
+                times.append(1000 * (time.perf_counter() - start))
+    return sorted(times)[len(times) // 2]
+
+
+def with_backend(classifier: LoadedClassifier, backend: str = "auto") -> tuple[LoadedClassifier, str]:
+    """``classifier`` running on ``backend`` (``auto``: onnxruntime when installed, on the CPU, and faster than
+    torch in the probe) and one line saying what runs and why."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    torch_name = f"torch {classifier.precision}"
+    if classifier.module is None:  # an .onnx file: onnxruntime is its only engine
+        if backend == "torch":
+            raise ConfigError(f"{classifier.name}: an ONNX model runs in onnxruntime; --backend torch needs a "
+                              "checkpoint or weights file")
+        return classifier, "onnxruntime (an ONNX model file)"
+    if backend == "torch":
+        return classifier, f"{torch_name} (--backend torch)"
+    on_cpu = classifier.device.type == "cpu"
+    if backend == "onnxruntime":
+        if not on_cpu:
+            raise ConfigError(f"--backend onnxruntime runs on the CPU; the model is on {classifier.device}")
+        return dataclasses.replace(classifier, backend=onnx_backend(classifier)), "onnxruntime fp32 (--backend onnxruntime)"
+    if not on_cpu:
+        return classifier, f"{torch_name} (auto: the model is on {classifier.device})"
+    if not available("onnxruntime"):
+        return classifier, f"{torch_name} (auto: onnxruntime is not installed)"
+    onnx = onnx_backend(classifier)
+    torch_ms, onnx_ms = batch1_ms(classifier.backend, classifier), batch1_ms(onnx, classifier)
+    probe = f"batch 1: onnxruntime {onnx_ms:.2f} ms, {torch_name} {torch_ms:.2f} ms"
+    if onnx_ms < torch_ms:
+        return dataclasses.replace(classifier, backend=onnx), f"onnxruntime fp32 (auto, probed at start: {probe})"
+    return classifier, f"{torch_name} (auto, probed at start: {probe})"
