@@ -226,13 +226,13 @@ def test_sigterm_stops_the_server_and_removes_its_upload_folder(tmp_path):
         answer = requests.post(f"{url}/api/upload", files={"file": ("f.jpg", face_frame(320, 240), "image/jpeg")},
                                timeout=60)
         assert answer.status_code == 200
-        assert [p.name.startswith("fer_serve_") for p in scratch.iterdir()] == [True]
+        assert len(list(scratch.glob("fer_serve_*"))) == 1  # (torch may add folders of its own there)
         server.send_signal(signal.SIGTERM)
         _, err = server.communicate(timeout=30)
     finally:
         server.kill()
     assert server.returncode == 0 and "Traceback" not in err
-    assert not list(scratch.iterdir())
+    assert not list(scratch.glob("fer_serve_*"))
 
 
 # 7. Pruning deleted an upload still being processed.
