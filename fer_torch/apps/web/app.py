@@ -3,7 +3,6 @@ handlers that make every error a JSON body."""
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from importlib import resources
@@ -19,9 +18,6 @@ from fer_torch.apps.web.service import InferenceService
 from fer_torch.errors import ConfigError, DataError, FERError, SourceError
 from fer_torch.inference.image_decoding import ImageTooLarge
 from fer_torch.inference.predictor import Predictor
-
-log = logging.getLogger("fer_torch.web")
-
 
 BAD_INPUT_ERRORS = (DataError, SourceError, ConfigError)
 """Library errors that a request's content causes (answered 400); other FERErrors are the server's (500)."""
