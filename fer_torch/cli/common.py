@@ -24,18 +24,23 @@ class ToolArgumentParser(argparse.ArgumentParser):
     whose program name is the one the user typed: ``fer-live`` when run as a console script, else ``live.py``."""
 
     def __init__(self, *args, prog: str | None = None, **kwargs) -> None:
-        invoked = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-        super().__init__(*args, prog=invoked if invoked.startswith("fer-") else prog, **kwargs)
+        super().__init__(*args, prog=console_script() or prog, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise ConfigError(f"{message} (see {self.prog} --help)")
 
 
+def console_script() -> str | None:
+    """The console script this process runs as (``fer-live``), or ``None`` (``python tools/live.py``, tests)."""
+    invoked = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return invoked if invoked.startswith("fer-") else None
+
+
 def invoked_as(tool: str) -> list[str]:
     """How the user started ``tool``: ``["fer-train"]`` as a console script, else ``["python", "tools/train.py"]``
     (for the commands a tool prints, such as the one that resumes a run)."""
-    invoked = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-    return [invoked] if invoked.startswith("fer-") else ["python", f"tools/{tool}.py"]
+    script = console_script()
+    return [script] if script else ["python", f"tools/{tool}.py"]
 
 
 def one_line(message: str) -> str:

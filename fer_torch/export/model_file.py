@@ -175,14 +175,11 @@ def onnx_providers(device: str | torch.device) -> tuple[list, torch.device]:
 
 
 def _read_onnx(path: Path, device: str | torch.device) -> ModelFile:
-    ort = require("onnxruntime", "running an ONNX model")
+    from fer_torch.inference.device import onnx_session
 
     providers, torch_device = onnx_providers(device)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()  # tools set torch's thread count (live.py --threads)
-    options.log_severity_level = 3
     try:
-        session = ort.InferenceSession(str(path), options, providers=providers)
+        session = onnx_session(str(path), providers)
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
         raise CheckpointError(f"{path}: cannot load ONNX model ({_first_line(exc)})") from None
     class_names, spec = read_metadata(session.get_modelmeta().custom_metadata_map, path, "ONNX model")

@@ -3,7 +3,6 @@ input spec (:mod:`fer_torch.export.metadata`)."""
 
 from __future__ import annotations
 
-import copy
 
 import json
 import warnings
@@ -16,6 +15,7 @@ from fer_torch.errors import ConfigError
 from fer_torch.export.metadata import ARCHITECTURE_KEY, model_metadata
 from fer_torch.export.model_file import TORCHSCRIPT_METADATA
 from fer_torch.extras import require
+from fer_torch.inference.backends import export_onnx, plain_network
 from fer_torch.inference.classifier import LoadedClassifier
 
 from fer_torch.choices import ONNX_OPSET  # noqa: E402  (named in export.py --help without torch)
@@ -25,12 +25,15 @@ ARCHITECTURE_ARGS = ("arch", "num_classes", "in_chans", "model_kwargs", "channel
 """The ``FERClassifier`` arguments that rebuild the network; training-only ones (optimizer ...) are dropped."""
 
 
-def _network(classifier: LoadedClassifier) -> torch.nn.Module:
-    """A copy of the plain network (a FERClassifier's ``model``) in fp32 on the CPU; the caller's model is untouched."""
-    module = classifier.module
-    if module is None:
+def _require_torch(classifier: LoadedClassifier) -> None:
+    if classifier.module is None:
         raise ConfigError(f"{classifier.name}: export needs a PyTorch model (a checkpoint or weights file)")
-    return copy.deepcopy(getattr(module, "model", module)).float().cpu().eval()
+
+
+def _network(classifier: LoadedClassifier) -> torch.nn.Module:
+    """:func:`~fer_torch.inference.backends.plain_network`, refusing a model that is not PyTorch's."""
+    _require_torch(classifier)
+    return plain_network(classifier)
 
 
 def _example(classifier: LoadedClassifier, batch: int = 2) -> torch.Tensor:
@@ -56,12 +59,8 @@ def write_weights(classifier: LoadedClassifier, path: Path) -> Path:
 def write_onnx(classifier: LoadedClassifier, path: Path, opset: int = ONNX_OPSET) -> Path:
     """ONNX with a dynamic batch axis (input ``input``, output ``logits``) and the metadata as model properties."""
     onnx = require("onnx", "ONNX export")
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript-based exporter's deprecation notice
-        torch.onnx.export(_network(classifier), (_example(classifier),), str(path), dynamo=False,
-                          opset_version=opset, input_names=["input"], output_names=["logits"],
-                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    _require_torch(classifier)
+    export_onnx(classifier, Path(path), opset)
     model = onnx.load(str(path))
     for key, value in model_metadata(classifier.class_names, classifier.input_spec).items():
         entry = model.metadata_props.add()

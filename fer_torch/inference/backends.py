@@ -8,36 +8,43 @@ import dataclasses
 import io
 import time
 import warnings
+from pathlib import Path
 
 import torch
 
 from fer_torch.choices import BACKEND_CHOICES, ONNX_OPSET
 from fer_torch.errors import ConfigError
-from fer_torch.extras import available, require
+from fer_torch.extras import available
 from fer_torch.inference.classifier import LoadedClassifier, OnnxBackend
+from fer_torch.inference.device import onnx_session
 
 BACKENDS = BACKEND_CHOICES
 PROBE_RUNS = 30
 
 
-def onnx_backend(classifier: LoadedClassifier) -> OnnxBackend:
-    """The classifier's torch network exported to ONNX in memory (fp32) and opened in onnxruntime on the CPU, with
-    as many threads as torch uses."""
-    ort = require("onnxruntime", "--backend onnxruntime")
+def plain_network(classifier: LoadedClassifier) -> torch.nn.Module:
+    """A copy of the plain network (a FERClassifier's ``model``) in fp32 on the CPU; the caller's model is untouched."""
     module = classifier.module
-    network = copy.deepcopy(getattr(module, "model", module)).float().cpu().eval()  # the caller's model untouched
+    return copy.deepcopy(getattr(module, "model", module)).float().cpu().eval()
+
+
+def export_onnx(classifier: LoadedClassifier, target: str | Path | io.BytesIO, opset: int = ONNX_OPSET) -> None:
+    """The classifier's network as ONNX (input ``input``, output ``logits``, a dynamic batch axis) into a file or
+    a buffer: what ``tools/export.py --format onnx`` writes and what ``--backend onnxruntime`` runs."""
     height, width = classifier.input_spec.image_size
-    example = torch.zeros(1, classifier.input_spec.channels, height, width)
-    graph = io.BytesIO()
+    example = torch.zeros(2, classifier.input_spec.channels, height, width)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript-based exporter's deprecation notice
-        torch.onnx.export(network, (example,), graph, dynamo=False, opset_version=ONNX_OPSET,
-                          input_names=["input"], output_names=["logits"],
+        torch.onnx.export(plain_network(classifier), (example,), str(target) if isinstance(target, Path) else target,
+                          dynamo=False, opset_version=opset, input_names=["input"], output_names=["logits"],
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    options.log_severity_level = 3
-    return OnnxBackend(ort.InferenceSession(graph.getvalue(), options, providers=["CPUExecutionProvider"]))
+
+
+def onnx_backend(classifier: LoadedClassifier) -> OnnxBackend:
+    """The classifier's torch network exported to ONNX in memory (fp32) and opened in onnxruntime on the CPU."""
+    graph = io.BytesIO()
+    export_onnx(classifier, graph)
+    return OnnxBackend(onnx_session(graph.getvalue(), ["CPUExecutionProvider"], "--backend onnxruntime"))
 
 
 def batch1_ms(backend, classifier: LoadedClassifier, runs: int = PROBE_RUNS) -> float:

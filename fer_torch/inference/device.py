@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import torch
 
 from fer_torch.errors import ConfigError, DeviceError
+from fer_torch.extras import require
 from fer_torch.hardware import cpu_mode
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "cuda:N")
@@ -90,3 +91,13 @@ def torch_threads(count: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def onnx_session(model: str | bytes, providers: list, feature: str = "running an ONNX model"):
+    """An onnxruntime session of a model file or serialized graph, with as many threads as torch uses (the tools
+    set torch's count: live.py --threads) and onnxruntime's log quiet."""
+    ort = require("onnxruntime", feature)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.log_severity_level = 3
+    return ort.InferenceSession(model, options, providers=providers)

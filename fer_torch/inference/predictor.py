@@ -103,6 +103,7 @@ class Predictor:
         device: str | torch.device = "cpu",
         margin: float = FACE_MARGIN,
         precision: str = "fp32",
+        backend_line: str | None = None,
     ) -> None:
         if not isinstance(model, LoadedClassifier):
             model = LoadedClassifier.from_module(model, class_names, input_spec, device, precision)
@@ -115,7 +116,8 @@ class Predictor:
         self.detector = detector if detector is not None else build_detector()
         self.margin = margin
         self.mouth_locator = MouthLocator()
-        self.backend_line = "onnxruntime fp32" if model.module is None else f"torch {self.precision}"
+        # What runs the classifier, and why (live.py's first line).
+        self.backend_line = backend_line or ("onnxruntime fp32" if model.module is None else f"torch {self.precision}")
 
     @property
     def model(self) -> torch.nn.Module | None:
@@ -147,9 +149,7 @@ class Predictor:
             classifier, backend_line = with_backend(classifier, backend)
         if isinstance(detector, str):
             detector = build_detector(detector, device=str(classifier.device), **detector_options)
-        predictor = cls(classifier, detector=detector, margin=margin)
-        predictor.backend_line = backend_line or predictor.backend_line
-        return predictor
+        return cls(classifier, detector=detector, margin=margin, backend_line=backend_line)
 
     from_checkpoint = from_weights
     """The name earlier releases used: :meth:`from_weights`."""
