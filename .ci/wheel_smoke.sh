@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 from skimage import data
 
-from fer_torch.data.export import write_folders
+from fer_torch.data.dataset_writers import write_folders
 from fer_torch.fixtures.synthetic_images import make_synthetic_samples
 
 work = Path(sys.argv[1])

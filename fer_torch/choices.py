@@ -6,8 +6,8 @@ never wait for those libraries to load. Data readers and face detectors are regi
 """
 
 VOTES = ("mean", "majority")  # fer_torch.evaluation.ensemble
-TTA_MODES = ("none", "flip", "tencrop")  # fer_torch.evaluation.tta
-PRECISION_CHOICES = ("auto", "fp32", "bf16")  # fer_torch.inference.device (auto + its PRECISIONS)
+TTA_MODES = ("none", "flip", "tencrop")  # fer_torch.inference.tta
+PRECISION_CHOICES = ("auto", "fp32", "bf16")  # fer_torch.device (auto + its PRECISIONS)
 SMOOTHING_METHODS = ("mean", "majority")
 MIN_FACE_SIZE = (30, 30)  # fer_torch.inference.detectors: smallest face (w, h) px the detectors look for by default
 HAAR_SCALE_FACTOR = 1.3  # seed 004's detectMultiScale(gray, 1.3, 5): Haar's image pyramid step ...

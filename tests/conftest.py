@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fer_torch.data.export import write_fer2013_csv, write_folders
+from fer_torch.data.dataset_writers import write_fer2013_csv, write_folders
 from fer_torch.fixtures.synthetic_images import make_synthetic_samples
 
 SHARED_FER2013 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fer2013"

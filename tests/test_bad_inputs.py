@@ -59,9 +59,9 @@ CASES = [
     case("collect", "--root {out}/ds --subject s --source a.mp4 b.mp4 --labels happy", "--labels gives 1 labels"),
     case("collect", "--root {out}/ds --subject s --min-size 0x3", "--min-size takes N or WxH"),
     # ensemble_select.py
-    case("ensemble_select", "--data {folder} --checkpoint {bad}/corrupt.ckpt", "at least two --checkpoint"),
-    case("ensemble_select", "--checkpoint a --checkpoint b", "required: --data"),
-    case("ensemble_select", "--data {folder} --checkpoint {bad}/payload.ckpt --checkpoint {bad}/corrupt.ckpt",
+    case("ensemble_select", "--data {folder} --weights {bad}/corrupt.ckpt", "at least two --weights"),
+    case("ensemble_select", "--weights a --weights b", "required: --data"),
+    case("ensemble_select", "--data {folder} --weights {bad}/payload.ckpt --weights {bad}/corrupt.ckpt",
          "{bad}/payload.ckpt", in_process=True),
     # evaluate.py
     case("evaluate", "--data {folder} --output {out}/r --split nosplit", "argument --split: invalid choice"),
@@ -69,21 +69,21 @@ CASES = [
     case("evaluate", "--data {folder}", "required: --output"),
     case("evaluate", "--data {missing} --output {out}/r", "{missing}", in_process=True),
     case("evaluate", "--data {bad}/empty_dir --output {out}/r", "{bad}/empty_dir: not a dataset", in_process=True),
-    case("evaluate", "--checkpoint {bad}/corrupt.ckpt --data {folder} --output {out}/r", "{bad}/corrupt.ckpt",
+    case("evaluate", "--weights {bad}/corrupt.ckpt --data {folder} --output {out}/r", "{bad}/corrupt.ckpt",
          in_process=True),
-    case("evaluate", "--checkpoint {bad}/payload.ckpt --data {folder} --output {out}/r", "{bad}/payload.ckpt",
+    case("evaluate", "--weights {bad}/payload.ckpt --data {folder} --output {out}/r", "{bad}/payload.ckpt",
          in_process=True),
-    case("evaluate", "--checkpoint {bad}/empty.ckpt --data {folder} --output {out}/r", "{bad}/empty.ckpt",
+    case("evaluate", "--weights {bad}/empty.ckpt --data {folder} --output {out}/r", "{bad}/empty.ckpt",
          in_process=True),
-    case("evaluate", "--checkpoint {bad}/face.png --data {folder} --output {out}/r", "{bad}/face.png",
+    case("evaluate", "--weights {bad}/face.png --data {folder} --output {out}/r", "{bad}/face.png",
          in_process=True),
     case("evaluate", "--data {folder} --output {out}/r --device cuda", "cuda", in_process=True),
     # export.py
     case("export", "", "the following arguments are required: --format"),
     case("export", "--format pickle", "argument --format: invalid choice: 'pickle'"),
-    case("export", "--format onnx --checkpoint {bad}/payload.ckpt --output {out}/m.onnx", "{bad}/payload.ckpt",
+    case("export", "--format onnx --weights {bad}/payload.ckpt --output {out}/m.onnx", "{bad}/payload.ckpt",
          in_process=True),
-    case("export", "--format weights --checkpoint {missing}.ckpt --output {out}/m.safetensors", "{missing}.ckpt",
+    case("export", "--format weights --weights {missing}.ckpt --output {out}/m.safetensors", "{missing}.ckpt",
          in_process=True),
     # inspect_data.py
     case("inspect_data", "", "required: --data"),
@@ -246,7 +246,7 @@ def test_bad_input_is_one_error_line_and_exit_2(bad_case, bad, fer_folder, tmp_p
 def test_choices_match_the_modules_that_implement_them():
     from fer_torch import choices
     from fer_torch.export.writers import WRITERS
-    from fer_torch.inference.device import PRECISIONS
+    from fer_torch.device import PRECISIONS
 
     assert choices.EXPORT_FORMATS == tuple(WRITERS)
     assert choices.PRECISION_CHOICES == ("auto", *PRECISIONS)
@@ -306,7 +306,7 @@ def test_cache_entry_with_wrong_pixels_is_rebuilt_with_a_warning(fer_folder, tmp
 
 
 def test_folder_holding_kaggle_csvs_reads_as_csv(tmp_path, fer_csv, fer_splits):
-    from fer_torch.data.export import write_fer2013_csv
+    from fer_torch.data.dataset_writers import write_fer2013_csv
     from fer_torch.data.readers import detect_source, load_splits
     from fer_torch.errors import DataError
 

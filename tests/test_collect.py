@@ -8,7 +8,7 @@ import pytest
 import fer_torch.cli.collect as collect_cli
 from fer_torch.cli.common import run_tool
 from fer_torch.data.readers import load_splits
-from fer_torch.inference.detectors import MOUTH_ASPECT
+from fer_torch.inference.boxes import MOUTH_ASPECT
 from fer_torch.fixtures.synthetic_video import make_face_video
 import fer_torch.inference.video as video_module
 from fer_torch.inference.video import CaptureSource

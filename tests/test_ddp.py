@@ -11,7 +11,7 @@ from pytorch_lightning.callbacks import Callback, ModelCheckpoint
 
 from fer_torch.callbacks import TwoPhaseFinetuning
 from fer_torch.data.datamodule import FERDataModule
-from fer_torch.lit import load_classifier
+from fer_torch.lit import load_lightning_module
 from fer_torch.lit.classifier import FERClassifier
 
 pytestmark = pytest.mark.slow
@@ -47,7 +47,7 @@ def test_two_phase_ddp_spawn_on_two_cpu_processes(fer_folder, tmp_path):
     for key in rank0:
         # Gradients of the backbone unfrozen in phase 2 were all-reduced: replicas did not drift apart.
         assert torch.equal(rank0[key], rank1[key]), key
-    loaded = load_classifier(tmp_path / "ckpt" / "last.ckpt")
+    loaded = load_lightning_module(tmp_path / "ckpt" / "last.ckpt")
     assert loaded.class_names == ("happy", "sad", "surprise")
     for key, value in loaded.model.state_dict().items():
         assert torch.equal(value, rank0[key]), key

@@ -88,7 +88,7 @@ def test_detect_ahead_session_logs_what_the_sequential_one_does(tmp_path):
     checkpoint = save_checkpoint(untrained_classifier("bn_cnn"), tmp_path / "bn_cnn.ckpt")
     logs = {}
     for ahead in (True, False):
-        predictor = Predictor.from_checkpoint(checkpoint, device="cpu")
+        predictor = Predictor.from_weights(checkpoint, device="cpu")
         log = tmp_path / f"log_{ahead}.csv"
         summary = run_session(open_source(video), StreamPredictor(predictor, 3),
                               log=FaceLog(log, FER2013_CLASSES), detect_ahead=ahead)

@@ -3,8 +3,11 @@ resumable, sharded under DDP."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import albumentations as A
+import kornia.augmentation as K
 import numpy as np
 import pytest
 import pytorch_lightning as pl
@@ -12,12 +15,13 @@ import torch
 from pytorch_lightning.callbacks import Callback
 
 from fer_torch.cli.train import run
+from fer_torch.data.augmentation_presets import PRESETS, Affine
 from fer_torch.data.datamodule import FERDataModule
 from fer_torch.data.dataset import FERDataset
 from fer_torch.data.device_augmentation import BatchPreparation, build_device_augmentation
 from fer_torch.data.device_batches import DeviceBatches
 from fer_torch.data.samples import Samples
-from fer_torch.data.transforms import build_transform
+from fer_torch.data.transforms import build_augmentation, build_transform
 from fer_torch.errors import ConfigError
 from fer_torch.lit.classifier import FERClassifier
 from fer_torch.spec import InputSpec
@@ -104,9 +108,34 @@ def test_a_preset_leaves_the_same_share_of_images_untouched_on_both_paths(preset
         assert abs(share - unchanged) < 0.06, (preset, share)
 
 
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_every_preset_of_the_one_table_builds_on_both_backends(preset):
+    steps = PRESETS[preset]
+    host, device = build_augmentation(preset, (43, 72)), build_device_augmentation(preset, (43, 72))
+    assert len(host) >= len(steps)  # a step may take two albumentations transforms (pad + crop, crop + resize)
+    assert (device is None) if not steps else len(device) == len(steps)
+    if device is not None:
+        assert device(torch.rand(4, 1, 43, 72)).shape == (4, 1, 43, 72)
+
+
+def test_a_parameter_changed_in_the_table_reaches_both_backends(monkeypatch):
+    def degrees() -> tuple[float, float]:
+        host = next(t for t in build_augmentation("standard", (48, 48)) if isinstance(t, A.Affine))
+        device = next(m for m in build_device_augmentation("standard", (48, 48)) if isinstance(m, K.RandomAffine))
+        return host.rotate[1], device._param_generator.degrees
+
+    assert degrees() == (15, 15)
+    monkeypatch.setitem(PRESETS, "standard", tuple(
+        dataclasses.replace(step, degrees=33) if isinstance(step, Affine) else step for step in PRESETS["standard"]
+    ))
+    assert degrees() == (33, 33)
+
+
 def test_device_loader_takes_presets_only(fer_folder):
     with pytest.raises(ConfigError, match="takes an augmentation preset name"):
         FERDataModule(str(fer_folder), train_augment=[{"name": "HorizontalFlip"}], loader="device")
+    with pytest.raises(ConfigError, match="unknown augmentation preset 'wild'; choose from none, flip, standard, "):
+        build_device_augmentation("wild", (48, 48))
     with pytest.raises(ConfigError, match="loader must be"):
         FERDataModule(str(fer_folder), loader="gpu")
 

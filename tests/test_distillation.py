@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from fer_torch.callbacks import KnowledgeDistillation
 from fer_torch.callbacks.distillation import EnsembleTeacher, distillation_loss
 from fer_torch.errors import ConfigError
-from fer_torch.lit import load_classifier
+from fer_torch.lit import load_lightning_module
 from fer_torch.lit.classifier import FERClassifier
 from fer_torch.spec import InputSpec
 
@@ -50,7 +50,7 @@ def _kl_to_teacher(student, teacher, x, temperature=4.0):
 
 
 def test_two_identical_teachers_equal_one(teacher_ckpt):
-    member = load_classifier(teacher_ckpt)
+    member = load_lightning_module(teacher_ckpt)
     x = _data(8, seed=5).tensors[0]
     one = EnsembleTeacher([member], [member.input_spec], SPEC).probabilities(x, 2.0)
     two = EnsembleTeacher([member, member], [member.input_spec] * 2, SPEC).probabilities(x, 2.0)
@@ -62,7 +62,7 @@ def test_distillation_lowers_the_kl_to_the_teacher_and_leaves_the_checkpoint_stu
     student = FERClassifier("plain_cnn", num_classes=7, input_spec=SPEC.to_dict(), lr=1e-3)
     distill = KnowledgeDistillation(str(teacher_ckpt), temperature=4.0, weight=1.0)
     x = _data(32, seed=0).tensors[0]
-    teacher = EnsembleTeacher([load_classifier(teacher_ckpt)], [SPEC], SPEC)
+    teacher = EnsembleTeacher([load_lightning_module(teacher_ckpt)], [SPEC], SPEC)
     before = _kl_to_teacher(student, teacher, x)
     trainer = pl.Trainer(max_epochs=8, callbacks=[distill], **QUIET)
     trainer.fit(student, DataLoader(_data(32, seed=0), batch_size=16, shuffle=True))
@@ -72,7 +72,7 @@ def test_distillation_lowers_the_kl_to_the_teacher_and_leaves_the_checkpoint_stu
     trainer.save_checkpoint(tmp_path / "student.ckpt")
     keys = torch.load(tmp_path / "student.ckpt", weights_only=True)["state_dict"]
     assert keys and all(k.startswith("model.") for k in keys)
-    assert load_classifier(tmp_path / "student.ckpt").hparams.arch == "plain_cnn"
+    assert load_lightning_module(tmp_path / "student.ckpt").hparams.arch == "plain_cnn"
 
 
 def test_a_teacher_with_another_normalization_sees_the_same_pixels(teacher_ckpt):

@@ -16,7 +16,7 @@ from fer_torch.cli.common import run_tool
 from fer_torch.cli.ensemble_select import main as ensemble_select_main
 from fer_torch.cli.evaluate import main as evaluate_main
 from fer_torch.cli.plot_curves import main as plot_curves_main
-from fer_torch.data.export import write_folders
+from fer_torch.data.dataset_writers import write_folders
 from fer_torch.data.samples import Samples
 from fer_torch.labels import FER2013_CLASSES
 
@@ -73,7 +73,7 @@ def load_outputs(out: Path) -> tuple[dict, pd.DataFrame]:
 
 def test_evaluate_writes_consistent_files(checkpoints, fer_folder, tmp_path, capsys):
     out = tmp_path / "eval"
-    code, stdout, _ = run_evaluate(["--checkpoint", checkpoints["base"], "--data", fer_folder, "--split", "val",
+    code, stdout, _ = run_evaluate(["--weights", checkpoints["base"], "--data", fer_folder, "--split", "val",
                                     "--output", out, "--device", "cpu"], capsys)
     assert code == 0
     assert all((out / name).is_file() for name in OUTPUTS)
@@ -95,14 +95,14 @@ def test_csv_and_folder_forms_give_the_same_metrics(checkpoints, fer_folder, fer
     results = []
     for data in (fer_folder, fer_csv):
         out = tmp_path / Path(data).stem
-        assert run_evaluate(["--checkpoint", checkpoints["base"], "--data", data, "--output", out], capsys)[0] == 0
+        assert run_evaluate(["--weights", checkpoints["base"], "--data", data, "--output", out], capsys)[0] == 0
         results.append(load_outputs(out)[0])
     assert results[0] == results[1]
 
 
 def test_bf16_evaluation_is_close_to_fp32(checkpoints, fer_folder, tmp_path, capsys):
     for precision in ("fp32", "bf16"):
-        argv = ["--checkpoint", checkpoints["other"], "--data", fer_folder, "--output", tmp_path / precision,
+        argv = ["--weights", checkpoints["other"], "--data", fer_folder, "--output", tmp_path / precision,
                 "--precision", precision, "--tta", "flip"]
         assert run_evaluate(argv, capsys)[0] == 0
     (fp32, fp32_preds), (bf16, bf16_preds) = load_outputs(tmp_path / "fp32"), load_outputs(tmp_path / "bf16")
@@ -115,7 +115,7 @@ def test_bf16_evaluation_is_close_to_fp32(checkpoints, fer_folder, tmp_path, cap
 def test_auto_precision_report_names_the_resolved_precision(checkpoints, fer_folder, tmp_path, capsys):
     from fer_torch.hardware import cpu_mode
 
-    argv = ["--checkpoint", checkpoints["base"], "--data", fer_folder, "--output", tmp_path, "--precision", "auto",
+    argv = ["--weights", checkpoints["base"], "--data", fer_folder, "--output", tmp_path, "--precision", "auto",
             "--device", "cpu"]
     assert run_evaluate(argv, capsys)[0] == 0
     expected = "bf16" if cpu_mode().bf16 else "fp32"
@@ -130,7 +130,7 @@ def test_ensemble_of_one_checkpoint_twice_equals_it_alone(checkpoints, fer_folde
     }
     outputs = {}
     for name, ckpts in runs.items():
-        argv = [a for c in ckpts for a in ("--checkpoint", c)] + ["--data", fer_folder, "--output", tmp_path / name]
+        argv = [a for c in ckpts for a in ("--weights", c)] + ["--data", fer_folder, "--output", tmp_path / name]
         assert run_evaluate(argv, capsys)[0] == 0
         outputs[name] = load_outputs(tmp_path / name)
     for name in ("twice", "reordered"):
@@ -140,14 +140,14 @@ def test_ensemble_of_one_checkpoint_twice_equals_it_alone(checkpoints, fer_folde
 
 def test_weighted_majority_ensemble_and_tta_with_mixed_specs(checkpoints, fer_folder, tmp_path, capsys):
     out = tmp_path / "mixed"
-    argv = ["--checkpoint", checkpoints["base"], "--checkpoint", checkpoints["other"], "--ensemble-weights", "2", "1",
+    argv = ["--weights", checkpoints["base"], "--weights", checkpoints["other"], "--ensemble-weights", "2", "1",
             "--vote", "majority", "--tta", "flip", "--data", fer_folder, "--output", out]
     assert run_evaluate(argv, capsys)[0] == 0
     metrics, preds = load_outputs(out)
     assert metrics["n"] == 28
     # Majority with weights 2:1: the heavier model decides every image.
     alone = tmp_path / "alone"
-    assert run_evaluate(["--checkpoint", checkpoints["base"], "--tta", "flip", "--data", fer_folder,
+    assert run_evaluate(["--weights", checkpoints["base"], "--tta", "flip", "--data", fer_folder,
                          "--output", alone], capsys)[0] == 0
     assert preds["predicted"].tolist() == load_outputs(alone)[1]["predicted"].tolist()
 
@@ -169,7 +169,7 @@ def write_webcam_clips(root: Path) -> Path:
 def test_sequence_accuracy_on_webcam_frames(checkpoints, tmp_path, capsys):
     data = write_webcam_clips(tmp_path / "webcam")
     out = tmp_path / "seq"
-    argv = ["--checkpoint", checkpoints["base"], "--data", data, "--split", "val", "--sequence-n", "1", "3", "7",
+    argv = ["--weights", checkpoints["base"], "--data", data, "--split", "val", "--sequence-n", "1", "3", "7",
             "--output", out]
     code, stdout, err = run_evaluate(argv, capsys)
     assert code == 0, err
@@ -194,7 +194,7 @@ def test_detect_faces_counts_photos_without_a_face(checkpoints, tmp_path, capsys
                      labels=[0, 1], class_names=("happy", "sad"))
     write_folders(photos, tmp_path / "photos", "test", ext=".jpg")
     out = tmp_path / "faces"
-    argv = ["--checkpoint", checkpoints["other"], "--data", tmp_path / "photos", "--split", "test", "--detect-faces",
+    argv = ["--weights", checkpoints["other"], "--data", tmp_path / "photos", "--split", "test", "--detect-faces",
             "--output", out]
     code, stdout, err = run_evaluate(argv, capsys)
     assert code == 0, err
@@ -210,7 +210,7 @@ def test_bad_input_exits_2_with_one_line(case, checkpoints, fer_folder, tmp_path
     ckpt = {"missing": tmp_path / "nope.ckpt", "unreadable": bad, "classes": checkpoints["three"]}.get(case, checkpoints["base"])
     argv = ["--data", fer_folder, "--output", tmp_path / "out"]
     if case != "no_default":
-        argv += ["--checkpoint", ckpt]
+        argv += ["--weights", ckpt]
     else:
         monkeypatch.setattr("fer_torch.paths.DEFAULT_WEIGHTS", tmp_path / "weights" / "fer_default.safetensors")
     if case == "empty_split":
@@ -226,14 +226,14 @@ def test_bad_input_exits_2_with_one_line(case, checkpoints, fer_folder, tmp_path
 
 
 def test_tool_script_exits_2(tmp_path, fer_folder):
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "evaluate.py"), "--checkpoint", str(tmp_path / "x.ckpt"),
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "evaluate.py"), "--weights", str(tmp_path / "x.ckpt"),
                              "--data", str(fer_folder), "--output", str(tmp_path / "o")], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"error: {tmp_path / 'x.ckpt'}: checkpoint not found"]
 
 
 def test_ensemble_select_prints_choice_and_json(checkpoints, fer_folder, capsys):
-    argv = ["--checkpoint", checkpoints["base"], "--checkpoint", checkpoints["other"], "--checkpoint",
+    argv = ["--weights", checkpoints["base"], "--weights", checkpoints["other"], "--weights",
             checkpoints["reordered"], "--data", fer_folder, "--json"]
     assert run_tool(ensemble_select_main, [str(a) for a in argv]) == 0
     lines = capsys.readouterr().out.strip().splitlines()

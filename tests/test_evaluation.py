@@ -15,9 +15,9 @@ from fer_torch.evaluation.ensemble import align_columns, combine_probabilities, 
 from fer_torch.evaluation.metrics import compute_metrics
 from fer_torch.evaluation.plots import find_metrics_csv, plot_confusion_matrix, plot_training_curves
 from fer_torch.evaluation.report import markdown_report, write_metrics_json, write_predictions_csv
-from fer_torch.data.transforms import ten_crop_size as crop_size
+from fer_torch.data.augmentation_presets import ten_crop_size as crop_size
 from fer_torch.evaluation.sequence import sequence_accuracy, sequence_metrics, window_predictions
-from fer_torch.evaluation.tta import augmented_views, with_tta
+from fer_torch.inference.tta import augmented_views, with_tta
 
 CLASSES = ("happy", "sad", "neutral")
 # Fixed predictions and their hand-counted confusion matrix (rows true, columns predicted).
@@ -262,7 +262,7 @@ def test_every_face_of_a_photo_is_cropped_as_live_crops_it(detector):
     skimage_data = pytest.importorskip("skimage.data")
     from fer_torch.evaluation.faces import crop_faces
     from fer_torch.inference import build_detector
-    from fer_torch.inference.predictor import face_crops
+    from fer_torch.inference.crops import face_crops
 
     astronaut = skimage_data.astronaut()  # RGB
     two = np.concatenate([astronaut, astronaut], axis=1)

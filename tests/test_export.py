@@ -18,7 +18,7 @@ from fer_torch.cli.evaluate import main as evaluate_main
 from fer_torch.cli.export import main as export_main
 from fer_torch.errors import CheckpointError
 from fer_torch.export.exporter import ExportError, export_model, verification_images
-from fer_torch.export.metadata import CLASS_NAMES_KEY
+from fer_torch.model_io.metadata import CLASS_NAMES_KEY
 from fer_torch.export.writers import WRITERS, write_weights
 from fer_torch.inference import HaarFaceDetector, Predictor
 from fer_torch.inference.classifier import LoadedClassifier
@@ -79,7 +79,7 @@ def test_shipped_default_is_a_slim_weights_file():
 
 def test_export_tool_prints_the_check_and_writes_the_file(checkpoint, tmp_path, capsys):
     out = tmp_path / "m.onnx"
-    code = run_tool(export_main, ["--checkpoint", str(checkpoint), "--format", "onnx", "--output", str(out),
+    code = run_tool(export_main, ["--weights", str(checkpoint), "--format", "onnx", "--output", str(out),
                                   "--verify-images", "16"])
     stdout = capsys.readouterr().out
     assert code == 0 and out.is_file()
@@ -99,7 +99,7 @@ def test_export_that_disagrees_fails_and_writes_nothing(classifier, crops, tmp_p
 def test_evaluate_takes_exported_models(fmt, exported, checkpoint, fer_folder, tmp_path, capsys):
     lines = {}
     for name, model in (("torch", checkpoint), (fmt, exported[fmt])):
-        code = run_tool(evaluate_main, ["--checkpoint", str(model), "--data", str(fer_folder),
+        code = run_tool(evaluate_main, ["--weights", str(model), "--data", str(fer_folder),
                                         "--output", str(tmp_path / name), "--precision", "auto"])
         assert code == 0
         lines[name] = capsys.readouterr().out.splitlines()[0].split("  ")[:3]  # accuracy, macro F1, n
@@ -168,7 +168,7 @@ def bad_file(case: str, root: Path, exported: dict[str, Path]) -> tuple[Path, st
                                   "class_count"])
 def test_bad_model_files_exit_2_with_one_line_naming_the_file(case, exported, fer_folder, tmp_path, capsys):
     path, words = bad_file(case, tmp_path, exported)
-    code = run_tool(evaluate_main, ["--checkpoint", str(path), "--data", str(fer_folder), "--output",
+    code = run_tool(evaluate_main, ["--weights", str(path), "--data", str(fer_folder), "--output",
                                     str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
@@ -179,7 +179,7 @@ def test_bad_model_files_exit_2_with_one_line_naming_the_file(case, exported, fe
 
 
 def test_load_classifier_refuses_an_exported_runtime_model(exported):
-    from fer_torch.lit.checkpoint import load_classifier
+    from fer_torch.lit.checkpoint import load_lightning_module
 
     with pytest.raises(CheckpointError, match="onnx model holds no FERClassifier"):
-        load_classifier(exported["onnx"])
+        load_lightning_module(exported["onnx"])

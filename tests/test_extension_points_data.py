@@ -122,7 +122,7 @@ def test_evaluate_reads_a_registered_reader(npz_reader, npz_data, checkpoint, tm
     from fer_torch.cli.evaluate import main
 
     out = tmp_path / "report"
-    code = run_tool(main, ["--checkpoint", str(checkpoint), "--data", str(npz_data), "--source", npz_reader,
+    code = run_tool(main, ["--weights", str(checkpoint), "--data", str(npz_data), "--source", npz_reader,
                            "--split", "val", "--output", str(out), "--device", "cpu"])
     assert code == 0, capsys.readouterr().err
     metrics = json.loads((out / "metrics.json").read_text())

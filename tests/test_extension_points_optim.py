@@ -15,7 +15,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, MultiplicativeLR, OneCyc
 from fer_torch.callbacks import BestWeightsEarlyStopping, EpochReseeding
 from fer_torch.cli.common import run_tool
 from fer_torch.cli.train import build_cli, main, run
-from fer_torch.lit.checkpoint import load_classifier
+from fer_torch.lit.checkpoint import load_lightning_module
 from fer_torch.lit.classifier import FERClassifier
 from fer_torch.lit.optimizers import OPTIMIZERS, check_optimizer
 from fer_torch.lit.schedulers import SCHEDULERS, TimeDecayStep
@@ -71,7 +71,7 @@ def test_registered_optimizer_and_scheduler_train_through_the_cli(dummies, fer_f
     # Inference does not need the training-only plugin.
     OPTIMIZERS.unregister(DUMMY_OPTIMIZER)
     SCHEDULERS.unregister(DUMMY_SCHEDULER)
-    assert load_classifier(last).class_names == cli.model.class_names
+    assert load_lightning_module(last).class_names == cli.model.class_names
 
 
 @pytest.mark.parametrize(

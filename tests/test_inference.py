@@ -14,12 +14,11 @@ from fer_torch.inference import (
     MTCNNFaceDetector,
     Predictor,
     StreamPredictor,
-    crop_with_margin,
     face_boxes,
     mouth_box,
     select_device,
 )
-from fer_torch.inference.detectors import MOUTH_ASPECT
+from fer_torch.inference.boxes import MOUTH_ASPECT
 from fer_torch.fixtures.synthetic_video import face_frames
 from fer_torch.fixtures.untrained import save_checkpoint, untrained_classifier
 from fer_torch.inference.video import FrameWriter, count_video_frames, open_source
@@ -46,7 +45,7 @@ def checkpoint(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def predictor(checkpoint):
-    return Predictor.from_checkpoint(checkpoint, device="cpu")
+    return Predictor.from_weights(checkpoint, device="cpu")
 
 
 def count_forward_calls(model):
@@ -101,15 +100,6 @@ def test_mtcnn_gives_boxes_and_mouth_landmarks(astronaut):
     assert ((mouth_corners[:, 1] > y + h / 2) & (mouth_corners[:, 1] < y + h)).all()
 
 
-def test_crop_with_margin_grows_and_clips():
-    frame = np.arange(100 * 120, dtype=np.uint16).reshape(100, 120)
-    assert crop_with_margin(frame, (40, 30, 20, 10), margin=0.1).shape == (12, 24)
-    assert crop_with_margin(frame, (0, 0, 20, 20), margin=0.5).shape == (30, 30)  # clipped at the corner
-    np.testing.assert_array_equal(crop_with_margin(frame, (5, 6, 3, 2), margin=0), frame[6:8, 5:8])
-    with pytest.raises(ValueError, match="outside"):
-        crop_with_margin(frame, (500, 500, 10, 10))
-
-
 def test_mouth_box_from_haar_face_and_from_landmarks(astronaut):
     x, y, w, h = ASTRONAUT_FACE
     for box in (mouth_box(astronaut, ASTRONAUT_FACE),
@@ -134,7 +124,7 @@ def test_predict_frame_gives_one_result_per_face(predictor, astronaut):
 
 
 def test_all_faces_of_a_frame_go_through_one_batch(checkpoint, two_astronauts):
-    predictor = Predictor.from_checkpoint(checkpoint, device="cpu")
+    predictor = Predictor.from_weights(checkpoint, device="cpu")
     batches = count_forward_calls(predictor.model)
     results = predictor.predict_frame(two_astronauts)
     assert len(results) == 2
@@ -176,8 +166,8 @@ def test_mouth_model_reads_43x72_mouth_crops(astronaut):
 
 
 def test_bf16_predictor_agrees_with_fp32(checkpoint, two_astronauts):
-    fp32 = Predictor.from_checkpoint(checkpoint, device="cpu")
-    bf16 = Predictor.from_checkpoint(checkpoint, device="cpu", precision="bf16")
+    fp32 = Predictor.from_weights(checkpoint, device="cpu")
+    bf16 = Predictor.from_weights(checkpoint, device="cpu", precision="bf16")
     dtypes = []
     bf16.model.register_forward_hook(lambda module, args, out: dtypes.append(args[0].dtype))
     exact, fast = fp32.predict_frame(two_astronauts), bf16.predict_frame(two_astronauts)
@@ -187,7 +177,7 @@ def test_bf16_predictor_agrees_with_fp32(checkpoint, two_astronauts):
         assert b.probabilities.dtype == np.float32
         np.testing.assert_allclose(b.probabilities, a.probabilities, atol=0.02)
     with pytest.raises(ConfigError, match="precision must be one of auto, fp32, bf16"):
-        Predictor.from_checkpoint(checkpoint, device="cpu", precision="fp16")
+        Predictor.from_weights(checkpoint, device="cpu", precision="fp16")
 
 
 @pytest.mark.parametrize("flags, device, expected", [
@@ -196,7 +186,7 @@ def test_bf16_predictor_agrees_with_fp32(checkpoint, two_astronauts):
 ])
 def test_auto_precision_is_bf16_only_on_cpus_with_bf16_instructions(monkeypatch, flags, device, expected):
     from fer_torch import hardware
-    from fer_torch.inference import device as device_module
+    from fer_torch import device as device_module
 
     monkeypatch.setattr(hardware, "cpu_flags", lambda: frozenset(flags))
     assert device_module.resolve_precision("auto", torch.device(device)) == expected
@@ -206,7 +196,7 @@ def test_auto_precision_is_bf16_only_on_cpus_with_bf16_instructions(monkeypatch,
 def test_auto_precision_predictor_reports_what_it_runs(checkpoint):
     from fer_torch.hardware import cpu_mode
 
-    predictor = Predictor.from_checkpoint(checkpoint, device="cpu", precision="auto")
+    predictor = Predictor.from_weights(checkpoint, device="cpu", precision="auto")
     assert predictor.precision == ("bf16" if cpu_mode().bf16 else "fp32")
     assert predictor.dtype == next(predictor.model.parameters()).dtype
 

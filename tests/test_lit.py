@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from fer_torch.data.datamodule import FERDataModule
 from fer_torch.errors import CheckpointError, ConfigError
-from fer_torch.lit import load_classifier
+from fer_torch.lit import load_lightning_module
 from fer_torch.paths import DEFAULT_WEIGHTS
 from fer_torch.lit.classifier import FERClassifier
 from fer_torch.spec import InputSpec
@@ -104,7 +104,7 @@ def test_checkpoint_round_trip_with_weights_only(tmp_path):
     trainer.save_checkpoint(path)
     hparams = torch.load(path, weights_only=True)["hyper_parameters"]
     assert hparams["class_names"] == ["happy", "neutral", "surprise"] and hparams["input_spec"] == spec.to_dict()
-    loaded = load_classifier(path)
+    loaded = load_lightning_module(path)
     assert not loaded.training and loaded.class_names == ("happy", "neutral", "surprise")
     assert loaded.input_spec == spec
     x = torch.randn(4, 1, 43, 72)
@@ -114,10 +114,10 @@ def test_checkpoint_round_trip_with_weights_only(tmp_path):
 
 def test_load_classifier_errors_name_the_file(tmp_path):
     with pytest.raises(CheckpointError, match="missing.ckpt: checkpoint not found"):
-        load_classifier(tmp_path / "missing.ckpt")
+        load_lightning_module(tmp_path / "missing.ckpt")
     bad = tmp_path / "bad.ckpt"
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match=r"bad.ckpt: cannot load checkpoint") as info:
-        load_classifier(bad)
+        load_lightning_module(bad)
     assert "\n" not in str(info.value)
     assert DEFAULT_WEIGHTS.name == "fer_default.safetensors" and DEFAULT_WEIGHTS.parent.name == "weights"

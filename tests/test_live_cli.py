@@ -133,7 +133,7 @@ class ScriptedSource(FrameSource):
 
 @pytest.mark.parametrize("then", ["drop", "interrupt"])
 def test_camera_drop_and_ctrl_c_still_finalize_video_and_log(checkpoint, tmp_path, then):
-    predictor = Predictor.from_checkpoint(checkpoint, device="cpu", detector=HaarFaceDetector())
+    predictor = Predictor.from_weights(checkpoint, device="cpu", detector=HaarFaceDetector())
     frames = list(face_frames(5, size=(480, 360)))
     summary = run_session(ScriptedSource(frames, then), StreamPredictor(predictor, 2),
                           output=FrameWriter(tmp_path / "out.mp4", fps=15),
@@ -154,7 +154,7 @@ def test_q_in_the_window_stops_and_finalizes(checkpoint, tmp_path, monkeypatch):
     monkeypatch.setattr(session.cv2, "waitKey", lambda delay: next(keys))
     monkeypatch.setattr(session.cv2, "getWindowProperty", lambda name, prop: 1.0)
     monkeypatch.setattr(session.cv2, "destroyAllWindows", lambda: None)
-    predictor = Predictor.from_checkpoint(checkpoint, device="cpu")
+    predictor = Predictor.from_weights(checkpoint, device="cpu")
     summary = run_session(ScriptedSource(list(face_frames(6, size=(480, 360))), "drop"), StreamPredictor(predictor),
                           output=FrameWriter(tmp_path / "out.avi", fps=15), display=True)
     assert (summary.frames, summary.stop_reason, len(shown)) == (3, "key pressed", 3)

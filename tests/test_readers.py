@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from fer_torch.data import cache, folders
-from fer_torch.data.export import write_folders
+from fer_torch.data.dataset_writers import write_folders
 from fer_torch.data.folders import SkippedFilesWarning
 from fer_torch.data.readers import detect_source, list_class_names, load_splits
 from fer_torch.data.samples import Samples

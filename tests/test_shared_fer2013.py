@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fer_torch.data.export import write_fer2013_csv
+from fer_torch.data.dataset_writers import write_fer2013_csv
 from fer_torch.data.readers import list_class_names, load_splits
 from fer_torch.labels import FER2013_CLASSES
 

@@ -11,8 +11,9 @@ import torch
 from pytorch_lightning.callbacks import EMAWeightAveraging
 from torch.utils.data import DataLoader, TensorDataset
 
-from fer_torch.data.transforms import AUGMENTATION_PRESETS, ten_crop_size
-from fer_torch.lit import load_classifier
+from fer_torch.data.augmentation_presets import ten_crop_size
+from fer_torch.data.transforms import AUGMENTATION_PRESETS
+from fer_torch.lit import load_lightning_module
 from fer_torch.lit.classifier import FERClassifier
 from fer_torch.models import create_model
 
@@ -72,7 +73,7 @@ def test_ema_checkpoint_holds_the_averaged_weights_and_loads_for_inference(tmp_p
     # After fit the callback has put the average into the module, so the checkpoint's state_dict is the average.
     assert torch.equal(checkpoint["state_dict"][key], model.state_dict()[key])
     assert not torch.allclose(checkpoint["state_dict"][key], raw["w"])
-    loaded = load_classifier(path)
+    loaded = load_lightning_module(path)
     assert torch.equal(loaded.state_dict()[key], checkpoint["state_dict"][key])
 
 

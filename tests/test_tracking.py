@@ -43,7 +43,7 @@ def scene(heads: list[tuple[int, int]], side: int = 200) -> np.ndarray:
 @pytest.fixture(scope="module")
 def predictor(tmp_path_factory):
     checkpoint = save_checkpoint(untrained_classifier("bn_cnn"), tmp_path_factory.mktemp("track") / "bn_cnn.ckpt")
-    return Predictor.from_checkpoint(checkpoint, device="cpu")
+    return Predictor.from_weights(checkpoint, device="cpu")
 
 
 def test_flow_tracker_follows_a_shifted_image():

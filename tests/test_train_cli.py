@@ -12,7 +12,7 @@ import torch
 from fer_torch.cli.train import build_cli, run
 from fer_torch.fixtures.synthetic_images import make_synthetic_samples
 from fer_torch.data.webcam import WebcamDatasetWriter
-from fer_torch.lit.checkpoint import load_classifier
+from fer_torch.lit.checkpoint import load_lightning_module
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))  # every experiment config (trainer presets live in configs/trainer/)
@@ -93,7 +93,7 @@ def test_run_directory_holds_checkpoints_logs_and_resolved_config(fer_folder, tm
     # Everything inference needs is in the checkpoint, loadable without arbitrary pickles.
     hparams = torch.load(run_dir / "checkpoints/last.ckpt", weights_only=True)["hyper_parameters"]
     assert hparams["class_names"] == ["happy", "sad", "neutral"] and hparams["num_classes"] == 3
-    model = load_classifier(run_dir / "checkpoints/last.ckpt")
+    model = load_lightning_module(run_dir / "checkpoints/last.ckpt")
     assert model.class_names == ("happy", "sad", "neutral") and not model.training
     assert model.input_spec == cli.datamodule.input_spec
     header = (run_dir / "metrics.csv").read_text().splitlines()[0].split(",")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fer_torch.data.datamodule import FERDataModule
-from fer_torch.data.export import write_fer2013_csv, write_folders
+from fer_torch.data.dataset_writers import write_fer2013_csv, write_folders
 from fer_torch.data.samples import Samples
 from fer_torch.errors import ConfigError, EmptySplitError
 from fer_torch.labels import FER2013_CLASSES

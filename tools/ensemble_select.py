@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Pick an ensemble greedily on the val split: ``python tools/ensemble_select.py --checkpoint A --checkpoint B ... --data PATH``."""
+"""Pick an ensemble greedily on the val split: ``python tools/ensemble_select.py --weights A --weights B ... --data PATH``."""
 
 import sys
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Evaluate checkpoints on a dataset split: ``python tools/evaluate.py --checkpoint CKPT --data PATH --split val --output DIR``."""
+"""Evaluate model files on a dataset split: ``python tools/evaluate.py --weights MODEL --data PATH --split val --output DIR``."""
 
 import sys
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Export a trained model: ``python tools/export.py --format onnx [--checkpoint CKPT] [--output model.onnx]``."""
+"""Export a trained model: ``python tools/export.py --format onnx [--weights MODEL] [--output model.onnx]``."""
 
 import sys
 

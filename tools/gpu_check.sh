@@ -84,12 +84,12 @@ train_and_score() {  # CONFIG [overrides...]: train on the device path, then eva
     wall=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
     best=$(ls -t /tmp/gpu_runs/"$name"/version_*/checkpoints/epoch*.ckpt | head -1)
     for tta in none flip tencrop; do
-        python3 tools/evaluate.py --checkpoint "$best" --data "$DATA" --split val --tta "$tta" \
+        python3 tools/evaluate.py --weights "$best" --data "$DATA" --split val --tta "$tta" \
             --output "$OUT/$name-$tta" --device cuda > "$OUT/$name-$tta.log" 2>&1
         echo "| $name $* | $wall s wall | TTA $tta | $(grep -m1 '^accuracy' "$OUT/$name-$tta.log") |" | report
     done
     # the slim release file (no optimizer state) travels back; the Lightning checkpoint stays there
-    python3 tools/export.py --checkpoint "$best" --format weights --output "$OUT/$name.safetensors" | report
+    python3 tools/export.py --weights "$best" --format weights --output "$OUT/$name.safetensors" | report
 }
 
 sota() {  # issue 11: the state-of-the-art recipes, checkpoint selected on val only

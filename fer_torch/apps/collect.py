@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 
 from fer_torch.data.webcam import MANIFEST_NAME, WebcamDatasetWriter, read_manifest
-from fer_torch.inference.detectors import Detection, FaceDetector, MouthLocator
-from fer_torch.inference.predictor import FACE_MARGIN, face_crops
+from fer_torch.inference.crops import FACE_MARGIN, MouthLocator, face_crops
+from fer_torch.inference.detectors import Detection, FaceDetector
 from fer_torch.inference.video import Frame
 from fer_torch.spec import REGIONS
 

@@ -4,7 +4,8 @@ Stopping with ``q``/Esc in the window or Ctrl-C still finalizes the video and lo
 stops after the frame in progress (a second one stops at once), so the summary, the annotated output and the
 log hold the same frames.
 At the end, :class:`SessionSummary` counts frames, faces, frames/s and each face's emotion histogram
-(seed 001, Figure 29).
+(seed 001, Figure 29). :func:`record_session` opens the annotated output and the log, then runs the loop
+(live.py, the web upload, the live benchmark).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 
@@ -235,3 +237,25 @@ def run_session(
         if display:
             cv2.destroyAllWindows()
     return summary
+
+
+def record_session(
+    source: FrameSource,
+    stream: StreamPredictor,
+    *,
+    output: str | Path | None = None,
+    log: str | Path | None = None,
+    **options: Any,
+) -> tuple[SessionSummary, FrameWriter | None]:
+    """Open the annotated ``output`` (a video at the source's frame rate, or images: a single one for an image
+    source) and the CSV ``log`` of ``stream``'s classes, then :func:`run_session` with ``options`` (``display``,
+    ``max_frames``, ``bars``, ``detect_ahead``). When an output cannot be opened, ``source`` is released and the
+    error raised. Returns the summary and the writer (``None`` without ``output``)."""
+    try:
+        writer = FrameWriter(output, fps=source.fps, single_image=source.kind == "image") if output else None
+        face_log = FaceLog(log, stream.class_names) if log else None
+    except BaseException:
+        source.release()  # a writer holds no file before its first frame: nothing else to close
+        raise
+    summary = run_session(source, stream, output=writer, log=face_log, **options)
+    return summary, writer

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fer_torch.data.export import write_fer2013_csv
+from fer_torch.data.dataset_writers import write_fer2013_csv
 from fer_torch.data.readers import load_splits
 
 DATA_ENV = "FER_TORCH_DATA"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from fer_torch.device import torch_threads
 from fer_torch.inference.classifier import LoadedClassifier, OnnxBackend, TorchBackend
 from fer_torch.labels import FER2013_CLASSES
 from fer_torch.models import create_model, list_models, model_input_spec
@@ -119,9 +120,13 @@ def parity_report(root: Path, weights: Path | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> str:
-    """Time every requested model; a markdown table."""
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    """Time every requested model with ``--threads`` torch threads (default: torch's); a markdown table."""
+    with torch_threads(args.threads or torch.get_num_threads()):
+        return report(args)
+
+
+def report(args: argparse.Namespace) -> str:
+    """The timing table (and ``--parity-data``'s label parity) of every requested model."""
     parity = parity_report(args.parity_data, args.weights) if args.parity_data else []
     names = args.models or list_models()
     header = ["model", "input", "params", "ms/face (b=1)", f"images/s (b={args.batch})", "repeats"]

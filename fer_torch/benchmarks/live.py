@@ -24,22 +24,26 @@ import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
-import torch
+import numpy as np
 
 from fer_torch.choices import LIVE_DETECT_SCALE
 from fer_torch.errors import ConfigError
 from fer_torch.inference.detector_registry import DEFAULT_DETECTOR, DETECTORS, build_detector
-from fer_torch.inference.detectors import Box, face_boxes
-from fer_torch.inference.device import PRECISIONS
+from fer_torch.inference.boxes import Box
+from fer_torch.inference.detectors import FaceDetector, face_boxes
+from fer_torch.device import PRECISIONS, torch_threads
 from fer_torch.inference.predictor import Predictor
-from fer_torch.apps.live_session import FaceLog, run_session
+from fer_torch.apps.live_session import record_session
 from fer_torch.inference.stream import StreamPredictor
 from fer_torch.fixtures.synthetic_video import BACKGROUNDS, make_face_video
 from fer_torch.inference.tracking import LIVE_DETECT_EVERY, TrackingDetector, box_iou
 from fer_torch.fixtures.untrained import untrained_classifier
-from fer_torch.inference.video import FrameWriter, open_source
+from fer_torch.inference.video import open_source
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,12 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> str:
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
+    """The live suite's markdown report, timed with ``--threads`` torch CPU threads."""
+    with torch_threads(args.threads):
         return measure(args)
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def _relative(path: object) -> str:
@@ -156,113 +157,233 @@ def fer_package(python: str, video: Path, frames: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(args: argparse.Namespace) -> str:
-    """Time the stages and format the markdown report."""
-    scale, every = args.detect_scale, args.detect_every
-    fast = f"scale {scale}, every {every}"
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        source = args.source or make_face_video(tmp / "astronaut_720x480.mp4", frames=args.frames, faces=args.faces,
-                                                  background=args.background)
-        with open_source(source) as video:
-            frames = [frame.image for _, frame in zip(range(args.frames), video)]
-        detector = build_detector(args.detector)
-        predictors, model_note = build_predictors(args, detector)
-        faces = sum(len(predictors["fp32"].predict_frame(frame)) for frame in frames)  # also warms up
-        for predictor in predictors.values():
-            predictor.predict_frame(frames[0])
-        outputs: dict[str, list] = {}
+FER_ROW = "`fer` package 22.5 (Haar + its Keras model on every frame; TensorFlow, same cores)"
+"""The row of ``--fer-python``."""
 
-        def detection(name: str, k: int, detect_scale: float) -> int:
-            finder = TrackingDetector(detector, k, detect_scale)
-            outputs[name] = [face_boxes(finder, frame) for frame in frames]
-            return len(frames)
+StageRun = Callable[[], tuple[int, list | None]]
+"""A timed stage: returns the frames it handled and, per frame, the boxes (or the live path's ``(box, label)``
+pairs) it found, ``None`` when it reports no faces."""
 
-        def detect_and_classify(predictor: Predictor) -> int:
-            for frame in frames:
-                predictor.predict_frame(frame)
-            return len(frames)
 
-        def detect_ahead_and_classify(predictor: Predictor) -> int:
-            return sum(1 for _ in predictor.predict_frames(frames))
+@dataclass
+class Setup:
+    """What every stage runs on: the video, its first ``--frames`` frames, the detector, one predictor per
+    engine, the note naming the model, the faces fp32 finds in the frames and a scratch folder."""
 
-        def full_live_path(name: str, predictor: Predictor, k: int) -> int:
-            stream = StreamPredictor(predictor, args.smooth, detect_every=k, detect_scale=scale if k > 1 else 1.0)
-            summary = run_session(open_source(source), stream, output=FrameWriter(tmp / "annotated.mp4", fps=15.0),
-                                  log=FaceLog(tmp / "log.csv", predictor.class_names), max_frames=len(frames))
-            outputs[name] = read_log(tmp / "log.csv", len(frames))
-            return summary.frames
+    source: Path
+    frames: list[np.ndarray]
+    detector: FaceDetector
+    predictors: dict[str, Predictor]
+    model_note: str
+    faces: int
+    folder: Path
 
-        d = args.detector
-        region = predictors["fp32"].region
-        baseline = f"{d} alone"
-        stages = {}
-        for name, k, detect_scale in ((baseline, 1, 1.0), (f"{d} at scale {scale}", 1, scale),
-                                      (f"{d} every {every}, flow tracking between", every, 1.0),
-                                      (f"{d} at {fast}, flow tracking between (live.py's detection)", every, scale)):
-            stages[name] = lambda n=name, k=k, s=detect_scale: detection(n, k, s)
-        for precision, predictor in predictors.items():
-            name = f"{d} + model {precision}, in turn ({region} crops, one batch per frame)"
-            stages[name] = lambda p=predictor: detect_and_classify(p)
-        for precision, predictor in predictors.items():
-            name = f"{d} + model {precision}, detect ahead (next frame detected while this one is classified)"
-            stages[name] = lambda p=predictor: detect_ahead_and_classify(p)
-        every_frame, default_path = {}, {}
-        for precision, predictor in predictors.items():
-            every_frame[precision] = (f"full live path {precision}, {d} on every full frame (decode, detect ahead, "
-                                      f"classify, smooth {args.smooth}, draw, write mp4+CSV)")
-            default_path[precision] = f"**full live path {precision}, {d} at {fast} (live.py's default)**"
-            for name, k in ((every_frame[precision], 1), (default_path[precision], every)):
-                stages[name] = lambda n=name, p=predictor, k=k: full_live_path(n, p, k)
-        best = {name: float("inf") for name in stages}
-        counts = {}
-        fer_name = "`fer` package 22.5 (Haar + its Keras model on every frame; TensorFlow, same cores)"
-        for _ in range(max(1, args.repeats)):
-            for name, stage in stages.items():
-                start = time.perf_counter()
-                counts[name] = stage()
-                best[name] = min(best[name], time.perf_counter() - start)
-            if args.fer_python:
-                peer = fer_package(args.fer_python, Path(source), len(frames))
-                counts[fer_name] = peer["frames"]
-                if peer["seconds"] < best.get(fer_name, float("inf")):
-                    best[fer_name] = peer["seconds"]
-                    outputs[fer_name] = [[tuple(face["box"]) for face in found] for found in peer["faces"]]
-        stages_run = [*stages, *([fer_name] if args.fer_python else [])]
-    reference = outputs[baseline]
-    recall = {name: face_recall(reference, [[b if isinstance(b[0], int) else b[0] for b in f] for f in found])
-              for name, found in outputs.items()}
-    agreement = {default_path[p]: label_agreement(outputs[every_frame[p]], outputs[default_path[p]])
-                 for p in predictors}
-    base = counts[baseline] / best[baseline]
+
+@dataclass
+class Stages:
+    """The table's rows in order, each with its stage; the baseline row of face recall, and per engine the two
+    full live path rows that label agreement compares (every full frame, live.py's default)."""
+
+    baseline: str
+    runs: dict[str, StageRun] = field(default_factory=dict)
+    every_frame: dict[str, str] = field(default_factory=dict)
+    default_path: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Results:
+    """Per row: the frames handled, the best seconds over the repeats and the faces found (see :data:`StageRun`)."""
+
+    frames: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    found: dict[str, list] = field(default_factory=dict)
+
+    def add(self, name: str, frames: int, seconds: float) -> bool:
+        """Record one run of a row; whether it is the row's fastest so far."""
+        self.frames[name] = frames
+        if seconds < self.seconds.get(name, float("inf")):
+            self.seconds[name] = seconds
+            return True
+        return False
+
+    def fps(self, name: str) -> float:
+        """Frames/s of a row's best run."""
+        return self.frames[name] / self.seconds[name]
+
+
+def prepare(args: argparse.Namespace, folder: Path) -> Setup:
+    """Read (or synthesize into ``folder``) the clip, build the detector and predictors and warm them up."""
+    source = args.source or make_face_video(folder / "astronaut_720x480.mp4", frames=args.frames, faces=args.faces,
+                                              background=args.background)
+    with open_source(source) as video:
+        frames = [frame.image for _, frame in zip(range(args.frames), video)]
+    detector = build_detector(args.detector)
+    predictors, model_note = build_predictors(args, detector)
+    faces = sum(len(predictors["fp32"].predict_frame(frame)) for frame in frames)  # also warms up
+    for predictor in predictors.values():
+        predictor.predict_frame(frames[0])
+    return Setup(Path(source), frames, detector, predictors, model_note, faces, folder)
+
+
+def fast_detection(args: argparse.Namespace) -> str:
+    """live.py's fast detection in words: ``scale S, every K``."""
+    return f"scale {args.detect_scale}, every {args.detect_every}"
+
+
+def detection_only(frames: list[np.ndarray], detector: FaceDetector, every: int, scale: float) -> tuple[int, list]:
+    """Find the faces of every frame: ``detector`` at ``scale`` on one frame in ``every``, flow tracking between."""
+    finder = TrackingDetector(detector, every, scale)
+    return len(frames), [face_boxes(finder, frame) for frame in frames]
+
+
+def classify_in_turn(predictor: Predictor, frames: list[np.ndarray]) -> tuple[int, None]:
+    """Detect, then classify, each frame."""
+    for frame in frames:
+        predictor.predict_frame(frame)
+    return len(frames), None
+
+
+def classify_detect_ahead(predictor: Predictor, frames: list[np.ndarray]) -> tuple[int, None]:
+    """Classify the frames while the next one's faces are detected."""
+    return sum(1 for _ in predictor.predict_frames(frames)), None
+
+
+def full_live_path(setup: Setup, predictor: Predictor, smooth: int, every: int, scale: float) -> tuple[int, list]:
+    """live.py's loop over the clip (decode, detect ahead, classify, smooth, draw, write mp4 + CSV); the faces
+    are read back from its log."""
+    stream = StreamPredictor(predictor, smooth, detect_every=every, detect_scale=scale)
+    frames, log = len(setup.frames), setup.folder / "log.csv"
+    summary, _ = record_session(open_source(setup.source), stream, output=setup.folder / "annotated.mp4", log=log,
+                                max_frames=frames)
+    return summary.frames, read_log(log, frames)
+
+
+def detection_stages(args: argparse.Namespace, setup: Setup, baseline: str) -> dict[str, StageRun]:
+    """The detector alone: on every full frame (``baseline``), downscaled, every K frames, both."""
+    d, scale, every = args.detector, args.detect_scale, args.detect_every
+    rows = ((baseline, 1, 1.0), (f"{d} at scale {scale}", 1, scale),
+            (f"{d} every {every}, flow tracking between", every, 1.0),
+            (f"{d} at {fast_detection(args)}, flow tracking between (live.py's detection)", every, scale))
+    return {name: partial(detection_only, setup.frames, setup.detector, k, s) for name, k, s in rows}
+
+
+def model_stages(args: argparse.Namespace, setup: Setup) -> dict[str, StageRun]:
+    """Detector + model per engine: in turn, then detecting ahead."""
+    d, region = args.detector, setup.predictors["fp32"].region
+    stages: dict[str, StageRun] = {}
+    for precision, predictor in setup.predictors.items():
+        name = f"{d} + model {precision}, in turn ({region} crops, one batch per frame)"
+        stages[name] = partial(classify_in_turn, predictor, setup.frames)
+    for precision, predictor in setup.predictors.items():
+        name = f"{d} + model {precision}, detect ahead (next frame detected while this one is classified)"
+        stages[name] = partial(classify_detect_ahead, predictor, setup.frames)
+    return stages
+
+
+def live_path_stages(args: argparse.Namespace, setup: Setup, stages: Stages) -> None:
+    """Per engine, the full live path with the detector on every full frame, then with live.py's default fast
+    detection (added to ``stages`` with the row names label agreement compares)."""
+    d, every = args.detector, args.detect_every
+    for precision, predictor in setup.predictors.items():
+        every_frame = (f"full live path {precision}, {d} on every full frame (decode, detect ahead, classify, "
+                       f"smooth {args.smooth}, draw, write mp4+CSV)")
+        default_path = f"**full live path {precision}, {d} at {fast_detection(args)} (live.py's default)**"
+        stages.every_frame[precision], stages.default_path[precision] = every_frame, default_path
+        for name, k in ((every_frame, 1), (default_path, every)):
+            stages.runs[name] = partial(full_live_path, setup, predictor, args.smooth, k,
+                                        args.detect_scale if k > 1 else 1.0)
+
+
+def build_stages(args: argparse.Namespace, setup: Setup) -> Stages:
+    """Every row in table order: the detector alone, detector + model, the full live path."""
+    stages = Stages(baseline=f"{args.detector} alone")
+    stages.runs.update(detection_stages(args, setup, stages.baseline))
+    stages.runs.update(model_stages(args, setup))
+    live_path_stages(args, setup, stages)
+    return stages
+
+
+def time_stages(args: argparse.Namespace, setup: Setup, stages: Stages) -> Results:
+    """Run the stages in turn ``--repeats`` times (and the ``fer`` package after each round): each row's best
+    time, and the faces of its last run (the ``fer`` package's: of its best run)."""
+    results = Results()
+    for _ in range(max(1, args.repeats)):
+        for name, stage in stages.runs.items():
+            start = time.perf_counter()
+            frames, found = stage()
+            results.add(name, frames, time.perf_counter() - start)
+            if found is not None:
+                results.found[name] = found
+        if args.fer_python:
+            peer = fer_package(args.fer_python, setup.source, len(setup.frames))
+            if results.add(FER_ROW, peer["frames"], peer["seconds"]):
+                results.found[FER_ROW] = [[tuple(face["box"]) for face in found] for found in peer["faces"]]
+    return results
+
+
+def face_recalls(stages: Stages, results: Results) -> dict[str, float]:
+    """Per row that reports faces: the share of the baseline's faces it finds too."""
+    reference = results.found[stages.baseline]
+    return {name: face_recall(reference, [[b if isinstance(b[0], int) else b[0] for b in f] for f in found])
+            for name, found in results.found.items()}
+
+
+def label_agreements(stages: Stages, results: Results) -> dict[str, float]:
+    """Per default live path row: the share of faces labelled as on the every-frame path of the same engine."""
+    return {fast: label_agreement(results.found[stages.every_frame[engine]], results.found[fast])
+            for engine, fast in stages.default_path.items()}
+
+
+def table_rows(args: argparse.Namespace, stages: Stages, results: Results) -> list[str]:
+    """The markdown table's rows, the ``fer`` package's last."""
+    recall, agreement = face_recalls(stages, results), label_agreements(stages, results)
+    base = results.fps(stages.baseline)
 
     def cell(table: dict[str, float], name: str) -> str:
         return f"{table[name]:.1%}" if name in table else ""
 
-    rows = [f"| {name} | {counts[name]} | {best[name]:.2f} | {counts[name] / best[name]:.1f} | "
-            f"{counts[name] / best[name] / base:.2f} | {cell(recall, name)} | {cell(agreement, name)} |"
-            for name in stages_run]
-    versus = []
-    if args.fer_python:
-        peer_fps = counts[fer_name] / best[fer_name]
-        versus = ["", "Against the `fer` package: " + "; ".join(
-            f"{p} default path {counts[default_path[p]] / best[default_path[p]] / peer_fps:.2f}x"
-            for p in predictors) + "."]
-    height, width = frames[0].shape[:2]
+    names = [*stages.runs, *([FER_ROW] if args.fer_python else [])]
+    return [f"| {name} | {results.frames[name]} | {results.seconds[name]:.2f} | {results.fps(name):.1f} | "
+            f"{results.fps(name) / base:.2f} | {cell(recall, name)} | {cell(agreement, name)} |"
+            for name in names]
+
+
+def versus_fer(args: argparse.Namespace, stages: Stages, results: Results) -> list[str]:
+    """The default live paths' speed against the ``fer`` package's (nothing without ``--fer-python``)."""
+    if not args.fer_python:
+        return []
+    peer_fps = results.fps(FER_ROW)
+    return ["", "Against the `fer` package: " + "; ".join(
+        f"{engine} default path {results.fps(name) / peer_fps:.2f}x" for engine, name in stages.default_path.items())
+        + "."]
+
+
+def format_report(args: argparse.Namespace, setup: Setup, stages: Stages, results: Results) -> str:
+    """The markdown report: a heading with the clip and machine, what the columns mean, the table."""
+    height, width = setup.frames[0].shape[:2]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    device = predictors["fp32"].device
+    device = setup.predictors["fp32"].device
     return "\n".join([
-        f"### Live path ({width}x{height}, {faces / len(frames):.2f} faces/frame, {device}, "
+        f"### Live path ({width}x{height}, {setup.faces / len(setup.frames):.2f} faces/frame, {device}, "
         f"{args.threads} torch thread(s), best of {args.repeats})",
         "",
         f"Source: {args.source or f'synthesized astronaut video on the {args.background} background'}; "
-        f"{model_note}; load average {load}. Face recall: the faces {d} alone finds on each full frame that the "
-        f"row also finds (IoU >= 0.3); label agreement: the default path's labels against the every-frame path's "
-        f"(same precision, smoothing {args.smooth}).",
+        f"{setup.model_note}; load average {load}. Face recall: the faces {args.detector} alone finds on each full "
+        f"frame that the row also finds (IoU >= 0.3); label agreement: the default path's labels against the "
+        f"every-frame path's (same precision, smoothing {args.smooth}).",
         "",
         "| stage | frames | seconds | frames/s | x detector alone | face recall | label agreement |",
         "|---|---:|---:|---:|---:|---:|---:|",
-        *rows,
-        *versus,
+        *table_rows(args, stages, results),
+        *versus_fer(args, stages, results),
         "",
     ])
+
+
+def measure(args: argparse.Namespace) -> str:
+    """Time the stages and format the markdown report."""
+    with tempfile.TemporaryDirectory() as tmp:
+        setup = prepare(args, Path(tmp))
+        stages = build_stages(args, setup)
+        results = time_stages(args, setup, stages)
+    return format_report(args, setup, stages, results)

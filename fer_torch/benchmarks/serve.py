@@ -24,7 +24,7 @@ import numpy as np
 from fer_torch.benchmarks.live import build_predictors
 from fer_torch.errors import ConfigError, FERError
 from fer_torch.inference.detector_registry import build_detector
-from fer_torch.inference.device import torch_threads
+from fer_torch.device import torch_threads
 from fer_torch.inference.predictor import Predictor
 from fer_torch.fixtures.synthetic_video import face_frames
 from fer_torch.paths import default_weights_or_none

@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from fer_torch.benchmarks.timing import SteadyStateTimer, bare_step_images_per_s
 from fer_torch.callbacks.seeding import EpochReseeding
 from fer_torch.data.datamodule import FERDataModule
-from fer_torch.data.export import write_folders
+from fer_torch.data.dataset_writers import write_folders
 from fer_torch.fixtures.synthetic_images import make_synthetic_samples
 from fer_torch.lit.classifier import FERClassifier
 from fer_torch.models import model_input_spec
@@ -116,13 +116,14 @@ def fit_timing(root: Path, arch: str, loader: str, precision: str, compile_mode:
                args: argparse.Namespace) -> tuple[float, float]:
     """(first-epoch seconds from ``fit`` start, steady images/s of the later epochs) of one ``Trainer.fit``."""
     pl.seed_everything(0, verbose=False)
+    if args.device == "gpu":
+        torch.set_float32_matmul_precision("high")  # what configs/trainer/gpu.yaml sets
     dm = FERDataModule(str(root), arch=arch, train_augment=args.augment, batch_size=args.batch,
                        num_workers=args.num_workers, persistent_workers=True, pin_memory=args.device == "gpu",
                        loader=loader)
     model = FERClassifier(arch, num_classes=dm.num_classes, in_chans=dm.input_spec.channels, optimizer="adamw",
                           lr=1e-3, channels_last=True, compile_mode=None if compile_mode == "none" else compile_mode,
-                          fused_optimizer=True if args.device == "gpu" else None,
-                          float32_matmul_precision="high" if args.device == "gpu" else None)
+                          fused_optimizer=True if args.device == "gpu" else None)
     timer = EpochTimer()
     trainer = pl.Trainer(accelerator=args.device, devices=1, precision=precision, max_epochs=args.epochs,
                          logger=False, enable_checkpointing=False, enable_progress_bar=False,

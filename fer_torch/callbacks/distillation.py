@@ -103,9 +103,9 @@ class KnowledgeDistillation(pl.Callback):
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         if stage != "fit" or self.teacher is not None:
             return
-        from fer_torch.lit.checkpoint import load_classifier
+        from fer_torch.lit.checkpoint import load_lightning_module
 
-        members = [load_classifier(path) for path in self.teachers]
+        members = [load_lightning_module(path) for path in self.teachers]
         for path, member in zip(self.teachers, members):
             if tuple(member.class_names) != tuple(pl_module.class_names):
                 raise ConfigError(

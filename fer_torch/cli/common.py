@@ -30,6 +30,33 @@ class ToolArgumentParser(argparse.ArgumentParser):
         raise ConfigError(f"{message} (see {self.prog} --help)")
 
 
+class WeightsOption(argparse.Action):
+    """``--weights MODEL``; the old spelling ``--checkpoint`` is accepted and announced as deprecated on stderr."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        if option_string == DEPRECATED_WEIGHTS_OPTION:
+            print(f"warning: {DEPRECATED_WEIGHTS_OPTION} is deprecated; use --weights", file=sys.stderr, flush=True)
+        setattr(namespace, self.dest, values)
+
+
+class RepeatedWeightsOption(WeightsOption):
+    """:class:`WeightsOption` that may be given several times (an ensemble): a list of model files."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        super().__call__(parser, namespace, [*(getattr(namespace, self.dest) or []), values], option_string)
+
+
+DEPRECATED_WEIGHTS_OPTION = "--checkpoint"
+
+
+def add_weights_argument(parser: argparse.ArgumentParser, help: str, repeat: bool = False, **kwargs) -> None:
+    """The one model-file option of every tool, ``--weights`` (``args.weights``), plus its deprecated hidden
+    spelling ``--checkpoint``."""
+    action = RepeatedWeightsOption if repeat else WeightsOption
+    parser.add_argument("--weights", action=action, metavar="MODEL", help=help, **kwargs)
+    parser.add_argument(DEPRECATED_WEIGHTS_OPTION, action=action, dest="weights", help=argparse.SUPPRESS, **kwargs)
+
+
 def console_script() -> str | None:
     """The console script this process runs as (``fer-live``), or ``None`` (``python tools/live.py``, tests)."""
     invoked = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""

@@ -19,7 +19,7 @@ from fer_torch.paths import CONFIGS_DIR
 
 # Top-level keys the LightningCLI parser accepts (tests/test_bad_inputs.py checks them against the parser).
 SECTIONS = ("config", "print_config", "seed_everything", "trainer", "model", "data", "optimizer", "lr_scheduler",
-            "base_config", "ckpt_path", "checkpoint", "last_checkpoint", "lr_monitor")
+            "base_config", "ckpt_path", "checkpoint", "last_checkpoint", "lr_monitor", "float32_matmul_precision")
 BASE_KEY = "base_config"
 
 

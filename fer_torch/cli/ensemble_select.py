@@ -25,17 +25,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if not args.checkpoint or len(args.checkpoint) < 2:
-        raise ConfigError("ensemble selection needs at least two --checkpoint files")
+    if not args.weights or len(args.weights) < 2:
+        raise ConfigError("ensemble selection needs at least two --weights files")
     from fer_torch.evaluation.ensemble import combine_probabilities, greedy_select
     from fer_torch.evaluation.runner import predict_split
 
-    preds = predict_split(args.checkpoint, args.data, split=args.split, source=args.source, tta=args.tta,
+    preds = predict_split(args.weights, args.data, split=args.split, source=args.source, tta=args.tta,
                           detect_faces=args.detect_faces, face_margin=args.face_margin, batch_size=args.batch_size,
                           device=args.device, precision=args.precision, detector=args.detector,
                           every_face=args.all_faces)
     # Keys stay unique when the same file is given twice.
-    names = [c if args.checkpoint.index(c) == i else f"{c}#{i}" for i, c in enumerate(args.checkpoint)]
+    names = [c if args.weights.index(c) == i else f"{c}#{i}" for i, c in enumerate(args.weights)]
     probs = dict(zip(names, preds.probs))
     targets = preds.samples.labels
     individual = {n: float((combine_probabilities([p])[1].numpy() == targets).mean()) for n, p in probs.items()}
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen, accuracy = greedy_select(probs, targets)
     print(f"chosen ({len(chosen)} of {len(names)}) on {args.split}, n {len(targets)}: accuracy {accuracy:.4f}")
     for name in chosen:
-        print(f"  --checkpoint {name}")
+        print(f"  --weights {name}")
     if args.json:
         print(json.dumps({"split": args.split, "n": int(len(targets)), "chosen": chosen, "accuracy": accuracy,
                           "individual": individual}))

@@ -1,4 +1,4 @@
-"""``tools/evaluate.py``: evaluate a checkpoint or an ensemble on a dataset split and write the report files.
+"""``tools/evaluate.py``: evaluate a model file or an ensemble on a dataset split and write the report files.
 
 Writes ``OUTPUT/metrics.json``, ``confusion_matrix.png``, ``report.md`` and ``predictions.csv``; prints
 accuracy, macro F1, n and images/s. With ``--sequence-n``, also the per-class report and
@@ -10,17 +10,17 @@ from __future__ import annotations
 import argparse
 
 from fer_torch.choices import PRECISION_CHOICES, TTA_MODES, VOTES
-from fer_torch.cli.common import ToolArgumentParser
+from fer_torch.cli.common import ToolArgumentParser, add_weights_argument
 from fer_torch.data.reader_registry import AUTO, source_choices
 from fer_torch.inference.detector_registry import DEFAULT_DETECTOR, DETECTORS
 from fer_torch.labels import SPLIT_ORDER
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options shared by evaluate and ensemble_select: checkpoints, data, split and how to run the models."""
-    parser.add_argument("--checkpoint", action="append", metavar="MODEL",
-                        help="model file: Lightning .ckpt, .safetensors weights, TorchScript .pt or .onnx; repeat "
-                             "for an ensemble (default: weights/fer_default.safetensors)")
+    """Options shared by evaluate and ensemble_select: model files, data, split and how to run the models."""
+    add_weights_argument(parser, repeat=True,
+                         help="model file: Lightning .ckpt, .safetensors weights, TorchScript .pt or .onnx; repeat "
+                              "for an ensemble (default: weights/fer_default.safetensors)")
     parser.add_argument("--data", required=True, help="dataset root: class folders, fer2013.csv or a webcam dataset")
     parser.add_argument("--split", choices=SPLIT_ORDER, default="val", help="split to evaluate (default val)")
     parser.add_argument("--source", choices=source_choices(), default=AUTO, help="data form (default: detect)")
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_arguments(parser)
     parser.add_argument("--output", required=True, help="directory for the report files")
     parser.add_argument("--ensemble-weights", type=float, nargs="+", metavar="W",
-                        help="ensemble: one weight per --checkpoint (weighted mean)")
+                        help="ensemble: one weight per --weights (weighted mean)")
     parser.add_argument("--vote", choices=VOTES, default="mean", help="ensemble rule: mean probability or majority vote")
     parser.add_argument("--sequence-n", type=int, nargs="+", metavar="N",
                         help="webcam data: majority vote over N consecutive frames, per N: accuracy, per-class "
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     from fer_torch.evaluation.runner import OUTPUT_FILES, evaluate, write_evaluation
     from fer_torch.evaluation.sequence import write_sequence_plots
 
-    result = evaluate(args.checkpoint, args.data, split=args.split, source=args.source, tta=args.tta,
+    result = evaluate(args.weights, args.data, split=args.split, source=args.source, tta=args.tta,
                       detect_faces=args.detect_faces, face_margin=args.face_margin, batch_size=args.batch_size,
                       device=args.device, ensemble_weights=args.ensemble_weights, vote=args.vote, sequence_n=args.sequence_n,
                       precision=args.precision, detector=args.detector, every_face=args.all_faces)

@@ -1,6 +1,6 @@
 """``tools/export.py``: write a trained model as slim weights (safetensors), ONNX or TorchScript, and verify it.
 
-The exported file carries the class names and input spec; ``evaluate.py --checkpoint``, ``live.py --weights``
+The exported file carries the class names and input spec; ``evaluate.py --weights``, ``live.py --weights``
 and ``LoadedClassifier.from_weights`` take it wherever they take a checkpoint. Before the file is kept, the
 exported model and the PyTorch one classify the same ``--verify-images`` crops; the largest probability
 difference and the label agreement are printed, and export fails when they disagree.
@@ -12,14 +12,14 @@ import argparse
 from pathlib import Path
 
 from fer_torch.choices import EXPORT_FORMATS, ONNX_OPSET
-from fer_torch.cli.common import ToolArgumentParser
+from fer_torch.cli.common import ToolArgumentParser, add_weights_argument
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ToolArgumentParser(prog="export.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkpoint", type=Path, default=None,
-                        help="Lightning checkpoint or weights file (default: the shipped weights/fer_default.safetensors)")
+    add_weights_argument(parser, type=Path, default=None,
+                         help="Lightning checkpoint or weights file (default: the shipped weights/fer_default.safetensors)")
     parser.add_argument("--format", choices=EXPORT_FORMATS, required=True,
                         help="weights: slim safetensors; onnx: dynamic batch, opset %d; torchscript: traced" % ONNX_OPSET)
     parser.add_argument("--output", type=Path, help="file to write (default: model.safetensors / model.onnx / model.pt)")
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.verify_images < 1:
         raise ConfigError(f"--verify-images must be >= 1, got {args.verify_images}")
-    classifier = LoadedClassifier.from_weights(args.checkpoint, device="cpu", precision="fp32")
+    classifier = LoadedClassifier.from_weights(args.weights, device="cpu", precision="fp32")
     output = args.output or Path(f"model{WRITERS[args.format][0]}")
     crops = verification_images(classifier, args.verify_images, args.data)
     path, agreement = export_model(classifier, args.format, output, crops, args.tolerance, args.min_agreement)

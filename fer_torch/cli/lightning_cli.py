@@ -10,13 +10,14 @@ import csv
 import shutil
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from jsonargparse import ActionConfigFile, ArgumentError, Namespace
 from lightning_fabric.loggers.csv_logs import _ExperimentWriter
 from lightning_fabric.utilities.device_parser import _select_auto_accelerator
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 import pytorch_lightning as pl
+import torch
 from pytorch_lightning import Trainer
 from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
@@ -92,6 +93,9 @@ class FERTrainCLI(LightningCLI):
                             help="config a variant file extends (relative to the variant's folder)")
         parser.add_argument("--ckpt_path", type=str | None, default=None,
                             help="last.ckpt to resume from (loaded with weights_only=True; logs go to its run)")
+        parser.add_argument("--float32_matmul_precision", type=Literal["highest", "high", "medium"] | None,
+                            default=None, help="torch.set_float32_matmul_precision for the process (high: TF32 "
+                            "matmuls on Ampere+ GPUs; configs/trainer/gpu.yaml sets it)")
         parser.link_arguments("model.arch", "data.arch")  # the data's input spec defaults to the architecture's
         parser.link_arguments(
             "data.input_spec", "model.in_chans", compute_fn=lambda spec: spec.channels, apply_on="instantiate"
@@ -126,6 +130,8 @@ class FERTrainCLI(LightningCLI):
         for key, value in spec.to_dict().items():
             data[key] = value
         data.loader, note = resolve_loader(data.loader, data.train_augment)
+        if self.config.get("float32_matmul_precision"):  # process-wide, so a trainer-level setting
+            torch.set_float32_matmul_precision(self.config.float32_matmul_precision)
         for line in (note, apply_cpu_mode(self.config)):
             if line:
                 rank_zero_info(line)

@@ -117,22 +117,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads < 1:
         raise ConfigError(f"--threads must be >= 1, got {args.threads}")
     check_fast_detection(args)
-    import torch
+    from fer_torch.device import torch_threads
 
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
+    with torch_threads(args.threads):  # callers in the same process keep their setting
         return run_live(args)
-    finally:
-        torch.set_num_threads(previous_threads)  # callers in the same process keep their setting
 
 
 def run_live(args: argparse.Namespace) -> int:
     """Build the predictor, source and outputs from parsed arguments and run the session."""
+    from fer_torch.apps.live_session import histogram_path, record_session, use_display
     from fer_torch.inference.predictor import Predictor
-    from fer_torch.apps.live_session import FaceLog, histogram_path, run_session, use_display
     from fer_torch.inference.stream import StreamPredictor
-    from fer_torch.inference.video import FrameWriter, open_source
+    from fer_torch.inference.video import open_source
 
     predictor = Predictor.from_weights(args.weights, device=args.device, detector=args.detector,
                                        precision=args.precision, backend=args.backend, **detector_options(args))
@@ -147,21 +143,14 @@ def run_live(args: argparse.Namespace) -> int:
           f"({', '.join(predictor.class_names)}) on {device}: {predictor.backend_line}, "
           f"detecting at scale {detect_scale} every {detect_every} frame(s), "
           f"smoothing over {args.smooth} frame(s)", flush=True)
-    output = log = None
-    try:
-        output = FrameWriter(args.output, fps=source.fps, single_image=source.kind == "image") if args.output else None
-        log = FaceLog(args.log, predictor.class_names) if args.log else None
-    except BaseException:
-        source.release()
-        raise
     stream = StreamPredictor(predictor, args.smooth, args.smooth_method, detect_every=detect_every,
                              detect_scale=detect_scale)
-    summary = run_session(source, stream, output=output, log=log,
-                          display=display, max_frames=args.max_frames, bars=not args.no_bars,
-                          detect_ahead=not args.no_detect_ahead)
+    summary, output = record_session(source, stream, output=args.output, log=args.log, display=display,
+                                     max_frames=args.max_frames, bars=not args.no_bars,
+                                     detect_ahead=not args.no_detect_ahead)
     print(summary.format())
     if output is not None:
         print(f"annotated output: {args.output} ({output.frames} frames)")
-    if log is not None:
+    if args.log is not None:
         print(f"log: {args.log}; emotion histogram: {summary.save_histogram(histogram_path(args.log))}")
     return 0

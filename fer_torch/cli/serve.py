@@ -56,7 +56,7 @@ def validate(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     validate(args)
-    from fer_torch.inference.device import torch_threads
+    from fer_torch.device import torch_threads
 
     with torch_threads(args.threads):
         return serve(args)

@@ -47,6 +47,7 @@ options:
   --ckpt_path CKPT      resume from a last.ckpt (read with weights_only=True); logs continue in its run
   --print_config        print the resolved config and exit
   --seed_everything N   random seed (default 42)
+  --float32_matmul_precision P  highest | high | medium for the process (configs/trainer/gpu.yaml: high, TF32)
 
 sections: model (FERClassifier), data (FERDataModule), trainer (lightning Trainer), checkpoint and
 last_checkpoint (ModelCheckpoint), lr_monitor, optimizer, lr_scheduler. The data's input (image_size, channels,

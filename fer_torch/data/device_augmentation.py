@@ -1,4 +1,4 @@
-"""The augmentation presets of :mod:`fer_torch.data.transforms` as batched ``kornia.augmentation`` on the device.
+"""The augmentation presets of :mod:`fer_torch.data.augmentation_presets` as batched ``kornia.augmentation``.
 
 Each preset draws its parameters per sample, like the albumentations preset of the same name does per image,
 and works on float images in ``[0, 1]`` of shape ``(N, C, H, W)`` (after resize and channel conversion; the
@@ -8,63 +8,60 @@ Differences kornia cannot express exactly are noted where they occur.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import kornia.augmentation as K
 import torch
 from torch import nn
 
-from fer_torch.data.transforms import AUGMENTATION_PRESETS, TEN_CROP_FRACTION, AugmentSpec, Size
+from fer_torch.data import augmentation_presets as presets
+from fer_torch.data.augmentation_presets import Size
+from fer_torch.data.transforms import AugmentSpec
 from fer_torch.errors import ConfigError
 from fer_torch.spec import InputSpec
 
 
-def _flip(size: Size) -> list[nn.Module]:
-    return [K.RandomHorizontalFlip(p=0.5)]
+def _affine(step: presets.Affine, size: Size) -> nn.Module:
+    # albumentations' BORDER_REFLECT_101 is grid_sample's "reflection" up to the edge pixel's repeat.
+    return K.RandomAffine(degrees=step.degrees, translate=(step.shift, step.shift),
+                          scale=(1 - step.scale, 1 + step.scale), padding_mode="reflection", p=step.p)
 
 
-def _standard(size: Size) -> list[nn.Module]:
-    return [
-        *_flip(size),
-        # albumentations' BORDER_REFLECT_101 is grid_sample's "reflection" up to the edge pixel's repeat.
-        K.RandomAffine(degrees=15, translate=(0.1, 0.1), scale=(0.9, 1.1), padding_mode="reflection", p=0.5),
-        # Brightness adds a factor-1 in [-0.2, 0.2] of the full range, contrast multiplies by [0.8, 1.2]:
-        # A.RandomBrightnessContrast's defaults (brightness_by_max), clipped to [0, 1].
-        K.ColorJiggle(brightness=0.2, contrast=0.2, p=0.5),
-    ]
+def _brightness_contrast(step: presets.BrightnessContrast, size: Size) -> nn.Module:
+    # Brightness adds a factor-1 in [-b, b] of the full range, contrast multiplies by [1-c, 1+c]:
+    # A.RandomBrightnessContrast's defaults (brightness_by_max), clipped to [0, 1].
+    return K.ColorJiggle(brightness=step.brightness, contrast=step.contrast, p=step.p)
 
 
-def _strong(size: Size) -> list[nn.Module]:
-    return [
-        *_standard(size),
-        K.RandomResizedCrop(size, scale=(0.7, 1.0), ratio=(0.9, 1.1), p=0.5),
-        # CoarseDropout's 1-2 holes of 10-25 % of each side: one hole of 1-6.25 % of the area here.
-        K.RandomErasing(scale=(0.01, 0.0625), ratio=(0.4, 2.5), value=0.0, p=0.5),
-    ]
+def _fraction_crop(step: presets.FractionCrop, size: Size) -> nn.Module:
+    area = step.fraction**2  # RandomCrop + Resize in one: a 40x40 window of a 48x48 face, scaled back to 48x48
+    return K.RandomResizedCrop(size, scale=(area, area), ratio=(1.0, 1.0), p=1.0)
 
 
-def _crop_flip(size: Size) -> list[nn.Module]:
-    return [K.RandomCrop(size, padding=4, fill=0.0, padding_mode="constant"), *_flip(size)]
+def _erase(step: presets.Erase, size: Size) -> nn.Module:
+    # CoarseDropout's holes of side[0]-side[1] of each side: one hole of side[0]**2-side[1]**2 of the area here,
+    # at the aspect ratios those sides allow (``holes`` has no kornia twin).
+    low, high = step.side
+    area = (round(low**2, 12), round(high**2, 12))  # without float noise: 0.1**2 is 0.010000000000000002
+    return K.RandomErasing(scale=area, ratio=(low / high, high / low), value=0.0, p=step.p)
 
 
-def _random_crop(size: Size) -> list[nn.Module]:
-    area = TEN_CROP_FRACTION**2  # a square 40x40 window of a 48x48 face, scaled back to 48x48
-    return [
-        K.RandomResizedCrop(size, scale=(area, area), ratio=(1.0, 1.0), p=1.0),
-        *_flip(size),
-        K.RandomAffine(degrees=10, translate=(0.2, 0.2), scale=(0.8, 1.2), padding_mode="reflection", p=0.5),
-        # CoarseDropout's one hole of 10-40 % of each side: 1-16 % of the area here.
-        K.RandomErasing(scale=(0.01, 0.16), ratio=(0.25, 4.0), value=0.0, p=0.5),
-    ]
+_KORNIA: dict[type[presets.Step], Callable[[Any, Size], nn.Module]] = {
+    presets.Flip: lambda step, size: K.RandomHorizontalFlip(p=step.p),
+    presets.Affine: _affine,
+    presets.BrightnessContrast: _brightness_contrast,
+    presets.ResizedCrop: lambda step, size: K.RandomResizedCrop(size, scale=step.scale, ratio=step.ratio, p=step.p),
+    presets.PadCrop: lambda step, size: K.RandomCrop(size, padding=step.padding, fill=0.0, padding_mode="constant"),
+    presets.FractionCrop: _fraction_crop,
+    presets.Erase: _erase,
+}
+"""Step type of :mod:`~fer_torch.data.augmentation_presets` -> its kornia module at output ``size``."""
 
 
-DEVICE_AUGMENTATION_PRESETS: dict[str, Callable[[Size], list[nn.Module]]] = dict(
-    none=lambda size: [], flip=_flip, standard=_standard, strong=_strong, crop_flip=_crop_flip,
-    random_crop=_random_crop,
-)
-"""Preset name -> factory of kornia augmentations; the same names as ``AUGMENTATION_PRESETS``."""
-
-assert DEVICE_AUGMENTATION_PRESETS.keys() == AUGMENTATION_PRESETS.keys(), "every preset needs a device twin"
+def kornia_steps(steps: Sequence[presets.Step], size: Size) -> list[nn.Module]:
+    """The kornia augmentations of preset ``steps`` at the output size ``(height, width)``."""
+    return [_KORNIA[type(step)](step, size) for step in steps]
 
 
 def build_device_augmentation(augment: AugmentSpec, size: Size) -> nn.Module | None:
@@ -73,12 +70,8 @@ def build_device_augmentation(augment: AugmentSpec, size: Size) -> nn.Module | N
         return None
     if not isinstance(augment, str):
         raise ConfigError("data.loader 'device' takes an augmentation preset name, not a list of albumentations "
-                          f"transforms; choose from {', '.join(DEVICE_AUGMENTATION_PRESETS)}")
-    if augment not in DEVICE_AUGMENTATION_PRESETS:
-        raise ConfigError(
-            f"unknown augmentation preset {augment!r}; choose from {', '.join(DEVICE_AUGMENTATION_PRESETS)}"
-        )
-    transforms = DEVICE_AUGMENTATION_PRESETS[augment](tuple(size))
+                          f"transforms; choose from {', '.join(presets.PRESETS)}")
+    transforms = kornia_steps(presets.preset_steps(augment), tuple(size))
     return K.AugmentationSequential(*transforms) if transforms else None
 
 

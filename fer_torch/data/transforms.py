@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import albumentations as A
@@ -18,11 +18,12 @@ import numpy as np
 import torch
 from albumentations.pytorch import ToTensorV2
 
+from fer_torch.data import augmentation_presets as presets
+from fer_torch.data.augmentation_presets import Size
 from fer_torch.data.filters import build_filters
 from fer_torch.errors import ConfigError, DataError
 from fer_torch.spec import InputSpec
 
-Size = tuple[int, int]
 AugmentSpec = str | Sequence[dict[str, Any]] | None
 
 
@@ -51,75 +52,59 @@ class ToChannels(A.ImageOnlyTransform):
         return ("channels",)
 
 
-def _flip(size: Size) -> list[A.BasicTransform]:
-    return [A.HorizontalFlip(p=0.5)]
-
-
-def _affine(scale: float, shift: float, degrees: float) -> A.Affine:
-    """Half the time: rescale by 1 +- ``scale``, shift by +- ``shift`` of the side, rotate by +- ``degrees``."""
-    return A.Affine(
-        scale=(1 - scale, 1 + scale),
-        translate_percent=(-shift, shift),
-        rotate=(-degrees, degrees),
-        border_mode=cv2.BORDER_REFLECT_101,
-        p=0.5,
-    )
-
-
-def _standard(size: Size) -> list[A.BasicTransform]:
+def _affine(step: presets.Affine, size: Size) -> list[A.BasicTransform]:
     return [
-        *_flip(size),
-        _affine(scale=0.1, shift=0.1, degrees=15),
-        A.RandomBrightnessContrast(brightness_limit=0.2, contrast_limit=0.2, p=0.5),
+        A.Affine(
+            scale=(1 - step.scale, 1 + step.scale),
+            translate_percent=(-step.shift, step.shift),
+            rotate=(-step.degrees, step.degrees),
+            border_mode=cv2.BORDER_REFLECT_101,
+            p=step.p,
+        )
     ]
 
 
-def _strong(size: Size) -> list[A.BasicTransform]:
-    return [
-        *_standard(size),
-        A.RandomResizedCrop(size=size, scale=(0.7, 1.0), ratio=(0.9, 1.1), p=0.5),
-        A.CoarseDropout(num_holes_range=(1, 2), hole_height_range=(0.1, 0.25), hole_width_range=(0.1, 0.25), p=0.5),
-    ]
-
-
-def _crop_flip(size: Size) -> list[A.BasicTransform]:
-    # The fast FER2013 recipe: zero-pad 4 px, take a random crop of the original size, mirror.
+def _pad_crop(step: presets.PadCrop, size: Size) -> list[A.BasicTransform]:
     height, width = size
+    pad = 2 * step.padding
     return [
-        A.PadIfNeeded(min_height=height + 8, min_width=width + 8, border_mode=cv2.BORDER_CONSTANT, fill=0),
+        A.PadIfNeeded(min_height=height + pad, min_width=width + pad, border_mode=cv2.BORDER_CONSTANT, fill=0),
         A.RandomCrop(height=height, width=width),
-        *_flip(size),
     ]
 
 
-TEN_CROP_FRACTION = 40 / 48
-"""Side of a ten-crop view over the input side: 40x40 crops of 48x48 faces (Khaireddin & Chen 2021)."""
+def _fraction_crop(step: presets.FractionCrop, size: Size) -> list[A.BasicTransform]:
+    return [A.RandomCrop(*step.window(size)), A.Resize(*size, interpolation=cv2.INTER_LINEAR)]
 
 
-def ten_crop_size(height: int, width: int) -> Size:
-    """Crop size of ``TEN_CROP_FRACTION`` of ``height x width`` (40x40 for 48x48)."""
-    return max(1, round(height * TEN_CROP_FRACTION)), max(1, round(width * TEN_CROP_FRACTION))
+def _erase(step: presets.Erase, size: Size) -> list[A.BasicTransform]:
+    side = step.side
+    return [A.CoarseDropout(num_holes_range=step.holes, hole_height_range=side, hole_width_range=side, p=step.p)]
 
 
-def _random_crop(size: Size) -> list[A.BasicTransform]:
-    # Khaireddin & Chen's recipe: random 40/48 crops (scaled back to the input size, which is what
-    # `--tta tencrop` averages over at test time), mirror, rescale/shift/rotate, random erasing.
-    return [
-        A.RandomCrop(*ten_crop_size(*size)),
-        A.Resize(*size, interpolation=cv2.INTER_LINEAR),
-        *_flip(size),
-        _affine(scale=0.2, shift=0.2, degrees=10),
-        A.CoarseDropout(num_holes_range=(1, 1), hole_height_range=(0.1, 0.4), hole_width_range=(0.1, 0.4), p=0.5),
-    ]
+_ALBUMENTATIONS: dict[type[presets.Step], Callable[[Any, Size], list[A.BasicTransform]]] = {
+    presets.Flip: lambda step, size: [A.HorizontalFlip(p=step.p)],
+    presets.Affine: _affine,
+    presets.BrightnessContrast: lambda step, size: [
+        A.RandomBrightnessContrast(brightness_limit=step.brightness, contrast_limit=step.contrast, p=step.p)
+    ],
+    presets.ResizedCrop: lambda step, size: [
+        A.RandomResizedCrop(size=size, scale=step.scale, ratio=step.ratio, p=step.p)
+    ],
+    presets.PadCrop: _pad_crop,
+    presets.FractionCrop: _fraction_crop,
+    presets.Erase: _erase,
+}
+"""Step type of :mod:`~fer_torch.data.augmentation_presets` -> its albumentations transforms at output ``size``."""
+
+
+def albumentations_steps(steps: Sequence[presets.Step], size: Size) -> list[A.BasicTransform]:
+    """The albumentations transforms of preset ``steps`` at the output size ``(height, width)``."""
+    return [transform for step in steps for transform in _ALBUMENTATIONS[type(step)](step, size)]
 
 
 AUGMENTATION_PRESETS: dict[str, Callable[[Size], list[A.BasicTransform]]] = {
-    "none": lambda size: [],
-    "flip": _flip,
-    "standard": _standard,
-    "strong": _strong,
-    "crop_flip": _crop_flip,
-    "random_crop": _random_crop,
+    name: partial(albumentations_steps, steps) for name, steps in presets.PRESETS.items()
 }
 """Preset name -> factory of training transforms given the output size ``(height, width)``."""
 
@@ -155,9 +140,7 @@ def build_augmentation(augment: AugmentSpec, size: Size) -> list[A.BasicTransfor
     if augment is None:
         return []
     if isinstance(augment, str):
-        if augment not in AUGMENTATION_PRESETS:
-            raise ConfigError(f"unknown augmentation preset {augment!r}; choose from {', '.join(AUGMENTATION_PRESETS)}")
-        return AUGMENTATION_PRESETS[augment](size)
+        return albumentations_steps(presets.preset_steps(augment), size)
     if isinstance(augment, Sequence):
         return [_from_config(entry, size) for entry in augment]
     raise ConfigError(f"augment must be a preset name or a list of dicts, got {type(augment).__name__}")

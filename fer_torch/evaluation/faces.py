@@ -11,14 +11,14 @@ import numpy as np
 
 from fer_torch.data.samples import Samples
 from fer_torch.inference.detector_registry import DEFAULT_DETECTOR, build_detector
-from fer_torch.inference.detectors import FaceDetector, MouthLocator
-from fer_torch.inference.predictor import FACE_MARGIN, face_crops
+from fer_torch.inference.crops import FACE_MARGIN, MouthLocator, face_crops
+from fer_torch.inference.detectors import FaceDetector
 
 
 def crop_faces(samples: Samples, margin: float = FACE_MARGIN, regions: Sequence[str] = ("face",),
                detector: FaceDetector | str = DEFAULT_DETECTOR,
                every_face: bool = False) -> tuple[dict[str, Samples], int]:
-    """Detect the faces of each full-frame photo and crop them with :func:`~fer_torch.inference.predictor.face_crops`.
+    """Detect the faces of each full-frame photo and crop them with :func:`~fer_torch.inference.crops.face_crops`.
 
     Keeps the largest face of a photo, or every face (``every_face``: each is scored with the photo's label).
     Returns one :class:`Samples` of RGB crops per requested region (``face`` and/or ``mouth``), in the same face

@@ -1,5 +1,6 @@
-"""Deployable models: slim safetensors weights, ONNX and TorchScript writers, and the one model-file reader.
+"""Deployable models: slim safetensors weights, ONNX and TorchScript writers, and an export that keeps a file only
+when it agrees with the PyTorch model.
 
-:func:`fer_torch.export.model_file.read_model_file` opens any of them (and Lightning checkpoints) without
-unpickling arbitrary objects; :class:`fer_torch.inference.classifier.LoadedClassifier` runs what it returns.
+The files are read back by :func:`fer_torch.model_io.model_file.read_model_file` (the layer below); the
+:class:`fer_torch.inference.classifier.LoadedClassifier` runs what it returns.
 """

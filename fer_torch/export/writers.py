@@ -1,8 +1,7 @@
 """Write a trained classifier as slim safetensors weights, ONNX or TorchScript, each carrying its class names and
-input spec (:mod:`fer_torch.export.metadata`)."""
+input spec (:mod:`fer_torch.model_io.metadata`)."""
 
 from __future__ import annotations
-
 
 import json
 import warnings
@@ -12,17 +11,15 @@ from pathlib import Path
 import torch
 
 from fer_torch.errors import ConfigError
-from fer_torch.export.metadata import ARCHITECTURE_KEY, model_metadata
-from fer_torch.export.model_file import TORCHSCRIPT_METADATA
 from fer_torch.extras import require
 from fer_torch.inference.backends import export_onnx, plain_network
 from fer_torch.inference.classifier import LoadedClassifier
+from fer_torch.model_io.architecture import NETWORK_PREFIX
+from fer_torch.model_io.metadata import ARCHITECTURE_KEY, model_metadata
+from fer_torch.model_io.model_file import TORCHSCRIPT_METADATA
 
 from fer_torch.choices import ONNX_OPSET  # noqa: E402  (named in export.py --help without torch)
 """ONNX opset of exported models: onnxruntime >= 1.14 runs it on CPU and CUDA, and it covers every op here."""
-
-ARCHITECTURE_ARGS = ("arch", "num_classes", "in_chans", "model_kwargs", "channels_last")
-"""The ``FERClassifier`` arguments that rebuild the network; training-only ones (optimizer ...) are dropped."""
 
 
 def _require_torch(classifier: LoadedClassifier) -> None:
@@ -45,13 +42,12 @@ def write_weights(classifier: LoadedClassifier, path: Path) -> Path:
     """Slim release weights: the state dict as safetensors (no pickle, no optimizer state) plus metadata."""
     from safetensors.torch import save_file
 
-    module = classifier.module
-    hparams = getattr(module, "hparams", None)
-    if hparams is None or "arch" not in hparams:
+    if classifier.architecture is None:
         raise ConfigError(f"{classifier.name}: --format weights needs a fer-torch checkpoint or weights file")
     metadata = model_metadata(classifier.class_names, classifier.input_spec)
-    metadata[ARCHITECTURE_KEY] = json.dumps({k: hparams[k] for k in ARCHITECTURE_ARGS if k in hparams})
-    state = {k: v.detach().float().cpu().contiguous().clone() for k, v in module.state_dict().items()}
+    metadata[ARCHITECTURE_KEY] = json.dumps(classifier.architecture)
+    network = getattr(classifier.module, "model", classifier.module)  # the plain network of a LightningModule
+    state = {NETWORK_PREFIX + k: v.detach().float().cpu().contiguous().clone() for k, v in network.state_dict().items()}
     save_file(state, str(path), metadata=metadata)
     return path
 

@@ -14,10 +14,10 @@ from fer_torch.lazy import lazy_namespace
 __all__, __getattr__, __dir__ = lazy_namespace(globals(), {
     "fer_torch.errors": ("DetectorError",),
     "fer_torch.inference.detector_registry": ("DETECTORS", "build_detector"),
+    "fer_torch.inference.crops": ("MouthLocator", "face_crops", "mouth_box"),
     "fer_torch.inference.detectors": ("Detection", "FaceDetector", "HaarFaceDetector", "MTCNNFaceDetector",
-                                      "MouthLocator", "ScaledDetector", "crop_with_margin", "face_boxes",
-                                      "mouth_box"),
-    "fer_torch.inference.device": ("select_device",),
+                                      "ScaledDetector", "face_boxes"),
+    "fer_torch.device": ("select_device",),
     "fer_torch.inference.predictor": ("FaceResult", "Predictor"),
     "fer_torch.inference.smoothing": ("ProbabilitySmoother",),
     "fer_torch.inference.stream": ("StreamPredictor",),
@@ -27,18 +27,16 @@ __all__, __getattr__, __dir__ = lazy_namespace(globals(), {
 if TYPE_CHECKING:
     from fer_torch.errors import DetectorError
     from fer_torch.inference.detector_registry import DETECTORS, build_detector
+    from fer_torch.inference.crops import MouthLocator, face_crops, mouth_box
     from fer_torch.inference.detectors import (
         Detection,
         FaceDetector,
         HaarFaceDetector,
-        MouthLocator,
         MTCNNFaceDetector,
         ScaledDetector,
-        crop_with_margin,
         face_boxes,
-        mouth_box,
     )
-    from fer_torch.inference.device import select_device
+    from fer_torch.device import select_device
     from fer_torch.inference.predictor import FaceResult, Predictor
     from fer_torch.inference.smoothing import ProbabilitySmoother
     from fer_torch.inference.stream import StreamPredictor

@@ -16,7 +16,7 @@ from fer_torch.choices import BACKEND_CHOICES, ONNX_OPSET
 from fer_torch.errors import ConfigError
 from fer_torch.extras import available
 from fer_torch.inference.classifier import LoadedClassifier, OnnxBackend
-from fer_torch.inference.device import onnx_session
+from fer_torch.device import onnx_session
 
 BACKENDS = BACKEND_CHOICES
 PROBE_RUNS = 30

@@ -10,14 +10,19 @@ names, input spec, device and precision, and one batched :meth:`LoadedClassifier
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from fer_torch.errors import CheckpointError, ConfigError
-from fer_torch.inference.device import model_input, resolve_precision, select_device, to_precision
+from fer_torch.device import model_input, resolve_precision, select_device, to_precision
+from fer_torch.inference.tta import with_tta
+from fer_torch.model_io.architecture import ARCHITECTURE_ARGS
+from fer_torch.model_io.model_file import read_model_file
 from fer_torch.paths import default_weights
 from fer_torch.spec import InputSpec
 
@@ -71,14 +76,15 @@ class LoadedClassifier:
     device: torch.device
     path: Path | None = None
     format: str = "module"  # checkpoint | weights | torchscript | onnx | module
+    architecture: dict[str, Any] | None = None
+    """The arguments that rebuild the network (:data:`~fer_torch.model_io.architecture.ARCHITECTURE_ARGS`), where
+    known: what slim weights record."""
 
     @classmethod
     def from_weights(cls, path: str | Path | None = None, device: str | torch.device = "auto",
                      precision: str = "fp32") -> "LoadedClassifier":
         """Load any model file (default: :func:`fer_torch.paths.default_weights`) on ``device`` in ``precision``
         (``fp32``, ``bf16`` or ``auto``; ONNX models run fp32 and refuse ``bf16``)."""
-        from fer_torch.export.model_file import read_model_file
-
         if path is None:
             path = default_weights()
         model_file = read_model_file(path, device)
@@ -90,7 +96,7 @@ class LoadedClassifier:
         else:
             backend = TorchBackend(model_file.module, model_file.device, precision)
         classifier = cls(backend, model_file.class_names, model_file.input_spec, model_file.device,
-                         model_file.path, model_file.format)
+                         model_file.path, model_file.format, architecture_of(model_file.hparams))
         if model_file.format == "torchscript":
             classifier.check_outputs()
         return classifier
@@ -101,7 +107,7 @@ class LoadedClassifier:
         """Wrap an in-memory module mapping ``(N, C, H, W)`` batches to logits."""
         torch_device = select_device(device)
         return cls(TorchBackend(module, torch_device, precision), tuple(class_names), InputSpec.from_dict(input_spec),
-                   torch_device)
+                   torch_device, architecture=architecture_of(getattr(module, "hparams", None)))
 
     @property
     def module(self) -> torch.nn.Module | None:
@@ -142,7 +148,6 @@ class LoadedClassifier:
         (gray or RGB uint8), preprocessed by the shared eval path in batches of ``batch_size``; ``tta``:
         ``none``, ``flip`` or ``tencrop``."""
         from fer_torch.data import transforms  # looked up per call: tests observe preprocess_batch
-        from fer_torch.evaluation.tta import with_tta
 
         if batch_size < 1:
             raise ConfigError(f"batch size must be >= 1, got {batch_size}")
@@ -155,3 +160,10 @@ class LoadedClassifier:
         logits = self.backend(batch)
         self._check_width(logits)
         return logits
+
+
+def architecture_of(hparams: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The network-rebuilding part of a model's recorded arguments (``None`` when it records none)."""
+    if not hparams or "arch" not in hparams:
+        return None
+    return {key: hparams[key] for key in ARCHITECTURE_ARGS if key in hparams}

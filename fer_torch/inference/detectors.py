@@ -1,6 +1,6 @@
-"""Face detectors (OpenCV Haar cascade, facenet-pytorch MTCNN) and the face / mouth crops the models read.
+"""Face detectors: OpenCV's Haar cascade, facenet-pytorch's MTCNN, and a detector run on a downscaled frame.
 
-Boxes are ``(x, y, w, h)`` ints in frame pixels. Frames are BGR uint8 (as OpenCV decodes them) or gray uint8.
+Boxes (:mod:`fer_torch.inference.boxes`) are ``(x, y, w, h)`` ints in frame pixels. Frames are BGR uint8 (as OpenCV decodes them) or gray uint8.
 Detectors are built by name through :mod:`fer_torch.inference.detector_registry`.
 """
 
@@ -15,16 +15,12 @@ import cv2
 import numpy as np
 
 from fer_torch.choices import HAAR_MIN_NEIGHBORS, HAAR_SCALE_FACTOR, MIN_FACE_SIZE
-from fer_torch.choices import LIVE_DETECT_SCALE  # noqa: F401  (re-exported; tools read it without OpenCV)
 from fer_torch.errors import DetectorError, MissingDependency
 from fer_torch.extras import require
-from fer_torch.inference.detector_registry import build_detector  # noqa: F401  (re-exported)
-
-Box = tuple[int, int, int, int]
+from fer_torch.inference.boxes import Box, clip_box
 
 FACE_CASCADE = "haarcascade_frontalface_default.xml"
 SMILE_CASCADE = "haarcascade_smile.xml"
-MOUTH_ASPECT = 43 / 72  # height / width of seed 000's mouth crops
 RELIABLE_FACE_PX = 48
 """Haar (step 1.3, 5 neighbours) finds a face in most frames only once it is about this wide in the image it scans
 (24 px is its window, but a 36-40 px face is missed in 1 frame of 3 to 5 on the synthetic clips)."""
@@ -164,84 +160,3 @@ def scaled_back(detection: Detection, scale: float, shape: tuple[int, ...]) -> D
     box = clip_box(tuple(int(round(v / scale)) for v in detection.box), shape)
     marks = None if detection.landmarks is None else detection.landmarks / np.float32(scale)
     return Detection(box, marks, detection.score)
-
-
-def clip_box(box: Box, shape: tuple[int, ...]) -> Box:
-    """Box cut to the frame of the given ``shape`` (height, width, ...)."""
-    x, y, w, h = box
-    x0, y0 = max(0, int(x)), max(0, int(y))
-    x1, y1 = min(shape[1], int(x + w)), min(shape[0], int(y + h))
-    return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
-
-
-def expand_box(box: Box, margin: float) -> Box:
-    """Box grown by ``margin`` × its width / height on every side."""
-    x, y, w, h = box
-    dx, dy = int(round(w * margin)), int(round(h * margin))
-    return x - dx, y - dy, w + 2 * dx, h + 2 * dy
-
-
-def crop_with_margin(frame: np.ndarray, box: Box, margin: float = 0.1) -> np.ndarray:
-    """Copy of the box grown by ``margin`` on every side, clipped to the frame."""
-    x, y, w, h = clip_box(expand_box(box, margin), frame.shape)
-    if w == 0 or h == 0:
-        raise ValueError(f"box {box} lies outside the {frame.shape[1]}x{frame.shape[0]} frame")
-    return frame[y : y + h, x : x + w].copy()
-
-
-def box_with_aspect(cx: float, cy: float, width: float, aspect: float = MOUTH_ASPECT) -> Box:
-    """Box of the given width and height/width ``aspect`` centred on ``(cx, cy)``."""
-    height = width * aspect
-    return int(round(cx - width / 2)), int(round(cy - height / 2)), int(round(width)), int(round(height))
-
-
-class MouthLocator:
-    """Mouth box of a face: from MTCNN's mouth-corner landmarks, else the lower third of the face box refined by
-    OpenCV's smile cascade (seed 000 detects the mouth with a Haar cascade); boxes have the 43:72 mouth aspect."""
-
-    def __init__(self, min_neighbors: int = 10, corner_padding: float = 1.6, face_fraction: float = 0.7) -> None:
-        self.min_neighbors = min_neighbors
-        self.corner_padding = corner_padding  # mouth-corner distance -> crop width (lips plus some cheek)
-        self.face_fraction = face_fraction  # crop width / Haar face width, about the same crop as from landmarks
-        self._smile: cv2.CascadeClassifier | None = None
-
-    @property
-    def smile_cascade(self) -> cv2.CascadeClassifier:
-        if self._smile is None:
-            self._smile = load_cascade(SMILE_CASCADE)
-        return self._smile
-
-    def locate(self, frame: np.ndarray, face: Box, landmarks: np.ndarray | None = None) -> Box:
-        """Mouth box of ``face`` in ``frame`` (clipped to the frame)."""
-        if landmarks is not None and len(landmarks) >= 5:
-            left, right = np.asarray(landmarks[3], float), np.asarray(landmarks[4], float)
-            cx, cy = (left + right) / 2
-            width = max(np.linalg.norm(right - left) * self.corner_padding, face[2] * 0.3)
-            return clip_box(box_with_aspect(cx, cy, width), frame.shape)
-        x, y, w, h = face
-        # Lower third of the face, inner 80% of its width: where the mouth sits in a frontal Haar box.
-        region = clip_box((x + w // 10, y + 2 * h // 3, w - 2 * (w // 10), h - 2 * h // 3), frame.shape)
-        width = w * self.face_fraction
-        fallback = box_with_aspect(x + w / 2, y + h * 0.8, width)
-        rx, ry, rw, rh = region
-        if rw < 16 or rh < 8:
-            return clip_box(fallback, frame.shape)
-        gray = to_gray(frame)[ry : ry + rh, rx : rx + rw]
-        smiles = self.smile_cascade.detectMultiScale(
-            gray, scaleFactor=1.1, minNeighbors=self.min_neighbors, minSize=(max(8, rw // 4), max(4, rh // 5))
-        )
-        if len(smiles) == 0:
-            return clip_box(fallback, frame.shape)
-        sx, sy, sw, sh = max(smiles, key=lambda s: s[2] * s[3])
-        return clip_box(box_with_aspect(rx + sx + sw / 2, ry + sy + sh / 2, width), frame.shape)
-
-
-_DEFAULT_MOUTH_LOCATOR: MouthLocator | None = None
-
-
-def mouth_box(frame: np.ndarray, face: Box, landmarks: np.ndarray | None = None) -> Box:
-    """Mouth box ``(x, y, w, h)`` of a face (see :class:`MouthLocator`)."""
-    global _DEFAULT_MOUTH_LOCATOR
-    if _DEFAULT_MOUTH_LOCATOR is None:
-        _DEFAULT_MOUTH_LOCATOR = MouthLocator()
-    return _DEFAULT_MOUTH_LOCATOR.locate(frame, face, landmarks)

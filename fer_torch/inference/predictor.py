@@ -14,19 +14,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
-from fer_torch.inference.detector_registry import DEFAULT_DETECTOR, build_detector
-from fer_torch.inference.detectors import Box, Detection, FaceDetector, MouthLocator, clip_box, expand_box
+from fer_torch.device import PRECISIONS
+from fer_torch.inference.boxes import Box
 from fer_torch.inference.classifier import LoadedClassifier
-from fer_torch.inference.device import PRECISIONS
+from fer_torch.inference.crops import FACE_MARGIN, MouthLocator, face_crops
 from fer_torch.inference.detect_ahead import detect_ahead
+from fer_torch.inference.detector_registry import DEFAULT_DETECTOR, build_detector
+from fer_torch.inference.detectors import Detection, FaceDetector
 from fer_torch.spec import InputSpec
-
-FACE_MARGIN = 0.1
-"""Face crops (live and collected) are the detector's box grown by 10% on every side."""
 
 
 @dataclass(frozen=True)
@@ -45,45 +43,6 @@ class FaceResult:
     def probability_dict(self) -> dict[str, float]:
         """``{class name: probability}``."""
         return {name: float(p) for name, p in zip(self.class_names, self.probabilities)}
-
-
-def region_box(
-    frame: np.ndarray,
-    detection: Detection,
-    region: str = "face",
-    margin: float = FACE_MARGIN,
-    mouth_locator: MouthLocator | None = None,
-) -> Box:
-    """Box of the ``face`` (grown by ``margin``) or ``mouth`` region of a detected face, clipped to the frame."""
-    if region == "mouth":
-        return (mouth_locator or MouthLocator()).locate(frame, detection.box, detection.landmarks)
-    return clip_box(expand_box(detection.box, margin), frame.shape)
-
-
-def reader_image(crop_bgr: np.ndarray, channels: int) -> np.ndarray:
-    """A BGR or gray crop converted to what the dataset readers produce: gray uint8, or RGB uint8 for 3 channels."""
-    if channels == 1:
-        return crop_bgr if crop_bgr.ndim == 2 else cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY)
-    return cv2.cvtColor(crop_bgr, cv2.COLOR_GRAY2RGB if crop_bgr.ndim == 2 else cv2.COLOR_BGR2RGB)
-
-
-def face_crops(
-    frame: np.ndarray,
-    detections: Sequence[Detection],
-    region: str = "face",
-    channels: int = 1,
-    margin: float = FACE_MARGIN,
-    mouth_locator: MouthLocator | None = None,
-) -> tuple[list[Box], list[np.ndarray | None]]:
-    """Region boxes and reader-format crops of detected faces in a BGR (or gray) frame: the one place faces are
-    cropped, for live inference and for evaluation. A crop is ``None`` where the clipped box is empty."""
-    boxes, images = [], []
-    for detection in detections:
-        box = region_box(frame, detection, region, margin, mouth_locator)
-        x, y, w, h = box
-        boxes.append(box)
-        images.append(reader_image(frame[y : y + h, x : x + w], channels) if w and h else None)
-    return boxes, images
 
 
 class Predictor:
@@ -150,9 +109,6 @@ class Predictor:
         if isinstance(detector, str):
             detector = build_detector(detector, device=str(classifier.device), **detector_options)
         return cls(classifier, detector=detector, margin=margin, backend_line=backend_line)
-
-    from_checkpoint = from_weights
-    """The name earlier releases used: :meth:`from_weights`."""
 
     @property
     def region(self) -> str:

@@ -11,7 +11,8 @@ from scipy.optimize import linear_sum_assignment
 
 from fer_torch.choices import LIVE_DETECT_EVERY  # noqa: F401  (re-exported; tools read it without OpenCV)
 from fer_torch.errors import ConfigError
-from fer_torch.inference.detectors import Box, Detection, FaceDetector, ScaledDetector, clip_box, to_gray
+from fer_torch.inference.boxes import Box, clip_box
+from fer_torch.inference.detectors import Detection, FaceDetector, ScaledDetector, to_gray
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,8 +1,8 @@
-"""Lightning side of fer-torch: the classifier module and checkpoint loading."""
+"""Lightning side of fer-torch: the classifier module and loading it back from a model file."""
 
-from fer_torch.lit.checkpoint import load_classifier
+from fer_torch.lit.checkpoint import load_lightning_module
 
-__all__ = ["FERClassifier", "load_classifier"]
+__all__ = ["FERClassifier", "load_lightning_module"]
 
 
 def __getattr__(name: str):

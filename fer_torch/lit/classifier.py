@@ -13,10 +13,10 @@ from torchmetrics import MeanMetric
 from torchvision.transforms import v2
 
 from fer_torch.errors import ConfigError
-from fer_torch.labels import FER2013_CLASSES
 from fer_torch.lit.metrics import classification_metrics
 from fer_torch.lit.optimizers import build_optimizer, check_optimizer
 from fer_torch.lit.schedulers import build_schedulers, check_scheduler
+from fer_torch.model_io.architecture import build_network, recorded_class_names, recorded_input_spec
 from fer_torch.spec import InputSpec
 
 
@@ -53,8 +53,6 @@ class FERClassifier(pl.LightningModule):
             ``max-autotune-no-cudagraphs`` ...) applied to the model in place at setup (checkpoint keys unchanged).
         fused_optimizer: ``True`` for the fused (single-kernel) optimizer step, ``False`` for foreach,
             ``None`` for torch's default.
-        float32_matmul_precision: ``highest``/``high``/``medium`` for ``torch.set_float32_matmul_precision``
-            (``high`` lets float32 matmuls use TF32 on Ampere+ GPUs); ``None`` leaves it.
     """
 
     def __init__(
@@ -79,10 +77,9 @@ class FERClassifier(pl.LightningModule):
         cutmix_alpha: float = 0.0,
         compile_mode: str | None = None,
         fused_optimizer: bool | None = None,
-        float32_matmul_precision: Literal["highest", "high", "medium"] | None = None,
     ) -> None:
         super().__init__()
-        from fer_torch.models import create_model, model_input_spec  # deferred: the registry imports timm/torchvision
+        from fer_torch.models import model_input_spec  # deferred: the registry imports timm/torchvision
 
         if class_names is not None and len(class_names) != num_classes:
             raise ConfigError(f"{len(class_names)} class names {list(class_names)} for num_classes={num_classes}")
@@ -99,9 +96,7 @@ class FERClassifier(pl.LightningModule):
         scheduler_options = dict(scheduler_options) if scheduler_options is not None else None
         input_spec = InputSpec.from_dict(input_spec).to_dict() if input_spec is not None else None
         self.save_hyperparameters()
-        self.model = create_model(
-            arch, num_classes, in_chans=in_chans, pretrained=pretrained, **_sized_kwargs(arch, model_kwargs, input_spec)
-        )
+        self.model = build_network(self.hparams, pretrained=pretrained)
         self.register_buffer(
             "class_weight",
             torch.tensor(class_weights, dtype=torch.float32) if isinstance(class_weights, list) else None,
@@ -133,22 +128,12 @@ class FERClassifier(pl.LightningModule):
     @property
     def class_names(self) -> tuple[str, ...]:
         """Output class names (index = logit index)."""
-        names = self.hparams.get("class_names")
-        if names:
-            return tuple(names)
-        if self.hparams.num_classes == len(FER2013_CLASSES):
-            return FER2013_CLASSES
-        return tuple(f"class_{i}" for i in range(self.hparams.num_classes))
+        return recorded_class_names(self.hparams)
 
     @property
     def input_spec(self) -> InputSpec:
         """Preprocessing the model was trained with (the architecture's defaults when none was recorded)."""
-        spec = self.hparams.get("input_spec")
-        if spec:
-            return InputSpec.from_dict(spec)
-        from fer_torch.models import model_input_spec
-
-        return model_input_spec(self.hparams.arch).override(channels=self.hparams.in_chans)
+        return recorded_input_spec(self.hparams)
 
     # -- forward / loss ------------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -165,8 +150,6 @@ class FERClassifier(pl.LightningModule):
             self.class_weight = torch.as_tensor(weights, dtype=torch.float32, device=self.device)
         if self.hparams.channels_last:
             self.model.to(memory_format=torch.channels_last)
-        if self.hparams.float32_matmul_precision:
-            torch.set_float32_matmul_precision(self.hparams.float32_matmul_precision)
         if self.hparams.compile_mode and not getattr(self, "_compiled", False):
             self.model.compile(mode=self.hparams.compile_mode)
             self._compiled = True
@@ -250,16 +233,3 @@ def _batch_mixing(mixup_alpha: float, cutmix_alpha: float, num_classes: int) -> 
         return None
     return mixers[0] if len(mixers) == 1 else v2.RandomChoice(mixers)
 
-
-def _sized_kwargs(arch: str, model_kwargs: dict[str, Any] | None, input_spec: dict[str, Any] | None) -> dict:
-    """``model_kwargs`` plus ``image_size`` from the input spec when the architecture takes one.
-
-    Flatten-based CNNs size their first dense layer from the input, so the model must be built for the
-    size the datamodule delivers (``--data.image_size`` alone is enough to change it).
-    """
-    from fer_torch.models import model_entry
-
-    kwargs = dict(model_kwargs or {})
-    if input_spec is not None and "image_size" not in kwargs and model_entry(arch).accepts("image_size"):
-        kwargs["image_size"] = tuple(input_spec["image_size"])
-    return kwargs

@@ -9,9 +9,9 @@ from werkzeug.exceptions import BadRequest
 
 from fer_torch.errors import SourceError
 from fer_torch.evaluation.plots import plot_emotion_timeline
-from fer_torch.apps.live_session import FaceLog, run_session
+from fer_torch.apps.live_session import record_session
 from fer_torch.inference.image_decoding import decode_image, image_header
-from fer_torch.inference.video import IMAGE_SUFFIXES, CaptureSource, DecodedImageSource, FrameSource, FrameWriter
+from fer_torch.inference.video import IMAGE_SUFFIXES, CaptureSource, DecodedImageSource, FrameSource
 from fer_torch.apps.web.service import InferenceService
 
 RESULT_FILES = {"annotated": None, "log_csv": "log.csv", "log_json": "log.json", "histogram": "histogram.png",
@@ -49,14 +49,9 @@ def process_upload(source: FrameSource, service: InferenceService, folder: Path,
     kind = source.kind
     annotated = f"annotated{'.png' if kind == 'image' else '.mp4'}"
     files = {**RESULT_FILES, "annotated": annotated}
-    try:
-        output = FrameWriter(folder / annotated, fps=source.fps, single_image=kind == "image")
-        log = FaceLog(folder / files["log_csv"], service.predictor.class_names)
-    except BaseException:
-        source.release()
-        raise
     # As in live.py, a photo is detected at full size; a video gets the stream's fast detection.
-    summary = run_session(source, service.stream(fast_detection=kind != "image"), output=output, log=log, max_frames=max_frames, bars=bars)
+    summary, _ = record_session(source, service.stream(fast_detection=kind != "image"), output=folder / annotated,
+                                log=folder / files["log_csv"], max_frames=max_frames, bars=bars)
     table = pd.read_csv(folder / files["log_csv"])
     table.to_json(folder / files["log_json"], orient="records", indent=1)
     summary.save_histogram(folder / files["histogram"], max_faces=PLOTTED_FACES)

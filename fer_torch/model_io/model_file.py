@@ -7,7 +7,6 @@ one-line :class:`~fer_torch.errors.CheckpointError` naming the file.
 
 from __future__ import annotations
 
-import inspect
 import json
 import pickle
 import re
@@ -19,9 +18,11 @@ from typing import Any
 
 import torch
 
-from fer_torch.extras import require
+from fer_torch.device import onnx_session, select_device
 from fer_torch.errors import CheckpointError, DeviceError, FERError
-from fer_torch.export.metadata import ARCHITECTURE_KEY, _first_line, read_metadata
+from fer_torch.extras import require
+from fer_torch.model_io.architecture import NETWORK_PREFIX, build_network, recorded_class_names, recorded_input_spec
+from fer_torch.model_io.metadata import ARCHITECTURE_KEY, _first_line, read_metadata
 from fer_torch.safe_load import REFUSED_PICKLE, is_refused_pickle
 from fer_torch.spec import InputSpec
 
@@ -34,7 +35,7 @@ _NOT_A_MODEL = "not a Lightning checkpoint, safetensors weights, TorchScript or 
 
 @dataclass
 class ModelFile:
-    """A model file read into memory: a torch module (``checkpoint``/``weights``/``torchscript``) or an
+    """A model file read into memory: the plain network (``checkpoint``/``weights``), a TorchScript module or an
     onnxruntime session (``onnx``), with its class names, input spec and the device it was placed on."""
 
     path: Path
@@ -44,6 +45,8 @@ class ModelFile:
     device: torch.device
     module: torch.nn.Module | None = None
     session: Any = None  # onnxruntime.InferenceSession
+    hparams: dict[str, Any] | None = None
+    """The recorded ``FERClassifier`` arguments (checkpoints and weights; ``None`` for TorchScript and ONNX)."""
 
 
 def read_model_file(path: str | Path, device: str | torch.device = "cpu") -> ModelFile:
@@ -54,8 +57,6 @@ def read_model_file(path: str | Path, device: str | torch.device = "cpu") -> Mod
     kind = sniff_format(path)
     if kind == "onnx":
         return _read_onnx(path, device)
-    from fer_torch.inference.device import select_device
-
     torch_device = select_device(device)
     reader = {"checkpoint": _read_checkpoint, "weights": _read_weights, "torchscript": _read_torchscript}[kind]
     return reader(path, torch_device)
@@ -87,7 +88,7 @@ def _read_checkpoint(path: Path, device: torch.device) -> ModelFile:
     if not isinstance(hparams, dict) or "arch" not in hparams or not isinstance(data.get("state_dict"), dict):
         raise CheckpointError(f"{path}: cannot load checkpoint (it holds no fer-torch model: expected a Lightning "
                               "checkpoint with hyper_parameters and state_dict)")
-    return _classifier_file(path, "checkpoint", hparams, data["state_dict"], device)
+    return _network_file(path, "checkpoint", hparams, data["state_dict"], device)
 
 
 def _refusal(path: Path, exc: BaseException) -> str:
@@ -113,30 +114,28 @@ def _read_weights(path: Path, device: torch.device) -> ModelFile:
                               "write it with tools/export.py --format weights")
     hparams = {**json.loads(metadata[ARCHITECTURE_KEY]), "class_names": list(class_names),
                "input_spec": spec.to_dict()}
-    return _classifier_file(path, "weights", hparams, state_dict, device)
+    return _network_file(path, "weights", hparams, state_dict, device)
 
 
-def _classifier_file(path: Path, kind: str, hparams: dict[str, Any], state_dict: dict[str, torch.Tensor],
-                     device: torch.device) -> ModelFile:
-    """A :class:`FERClassifier` rebuilt from its init arguments (never fetching pretrained weights) and weights."""
-    from fer_torch.lit.classifier import FERClassifier  # deferred: Lightning is a heavy import
-
-    accepted = inspect.signature(FERClassifier.__init__).parameters
-    # Registry names of training only: a model trained with a plugin's optimizer loads without the plugin.
-    training_only = ("optimizer", "optimizer_options", "scheduler", "scheduler_options")
-    kwargs = {k: v for k, v in hparams.items() if k in accepted and k not in ("self", *training_only)}
+def _network_file(path: Path, kind: str, hparams: dict[str, Any], state_dict: dict[str, torch.Tensor],
+                  device: torch.device) -> ModelFile:
+    """The plain network rebuilt from its recorded arguments (never fetching pretrained weights) and weights."""
     try:
-        model = FERClassifier(**{**kwargs, "pretrained": False})
+        network = build_network(hparams)
+        class_names, spec = recorded_class_names(hparams), recorded_input_spec(hparams)
     except FERError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
+    foreign = [key for key in state_dict if not key.startswith(NETWORK_PREFIX)]
+    weights = {key[len(NETWORK_PREFIX):]: value for key, value in state_dict.items() if key.startswith(NETWORK_PREFIX)}
     try:
-        model.load_state_dict(state_dict)
+        if foreign:
+            raise RuntimeError(f"Unexpected key(s) in state_dict: {', '.join(foreign[:5])}")
+        network.load_state_dict(weights)
     except RuntimeError as exc:
         detail = " ".join(str(exc).split())
         raise CheckpointError(f"{path}: weights do not fit {hparams['arch']} with {hparams.get('num_classes')} "
                               f"classes ({detail[:300]})") from None
-    model = model.to(device).eval()
-    return ModelFile(path, kind, model.class_names, model.input_spec, device, module=model)
+    return ModelFile(path, kind, class_names, spec, device, module=network.to(device).eval(), hparams=hparams)
 
 
 def _read_torchscript(path: Path, device: torch.device) -> ModelFile:
@@ -175,8 +174,6 @@ def onnx_providers(device: str | torch.device) -> tuple[list, torch.device]:
 
 
 def _read_onnx(path: Path, device: str | torch.device) -> ModelFile:
-    from fer_torch.inference.device import onnx_session
-
     providers, torch_device = onnx_providers(device)
     try:
         session = onnx_session(str(path), providers)

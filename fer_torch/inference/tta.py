@@ -14,7 +14,7 @@ import torch
 import torchvision.transforms.v2.functional as TF
 
 from fer_torch.choices import TTA_MODES  # noqa: F401  (listed by tools without torch)
-from fer_torch.data.transforms import ten_crop_size
+from fer_torch.data.augmentation_presets import ten_crop_size
 from fer_torch.errors import ConfigError
 
 Forward = Callable[[torch.Tensor], torch.Tensor]

@@ -1,0 +1,127 @@
+"""The training-augmentation presets, once, as backend-neutral steps.
+
+:mod:`fer_torch.data.transforms` translates each step into albumentations transforms (per image, in DataLoader
+workers), :mod:`fer_torch.data.device_augmentation` into ``kornia.augmentation`` modules (per batch, on the
+device). Both read :data:`PRESETS`, so a parameter changed here changes both. This module imports neither backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fer_torch.errors import ConfigError
+
+Size = tuple[int, int]
+
+TEN_CROP_FRACTION = 40 / 48
+"""Side of a ten-crop view over the input side: 40x40 crops of 48x48 faces (Khaireddin & Chen 2021)."""
+
+
+@dataclass(frozen=True)
+class Flip:
+    """Mirror left-right with probability ``p``."""
+
+    p: float = 0.5
+
+
+@dataclass(frozen=True)
+class Affine:
+    """With probability ``p``: rescale by 1 +- ``scale``, shift by +- ``shift`` of the side, rotate by +- ``degrees``.
+
+    Borders are filled by reflection.
+    """
+
+    scale: float
+    shift: float
+    degrees: float
+    p: float = 0.5
+
+
+@dataclass(frozen=True)
+class BrightnessContrast:
+    """With probability ``p``: add up to +- ``brightness`` of the full range, multiply by 1 +- ``contrast``."""
+
+    brightness: float
+    contrast: float
+    p: float = 0.5
+
+
+@dataclass(frozen=True)
+class ResizedCrop:
+    """With probability ``p``: crop ``scale`` of the area at aspect ``ratio``, resized back to the output size."""
+
+    scale: tuple[float, float]
+    ratio: tuple[float, float]
+    p: float = 0.5
+
+
+@dataclass(frozen=True)
+class PadCrop:
+    """Zero-pad ``padding`` pixels on every side, then take a random crop of the original size."""
+
+    padding: int
+
+
+@dataclass(frozen=True)
+class FractionCrop:
+    """A random window of ``fraction`` of each side, resized back to the output size (always)."""
+
+    fraction: float
+
+    def window(self, size: Size) -> Size:
+        """The window's ``(height, width)`` for an output of ``size``, at least 1 px each."""
+        return max(1, round(size[0] * self.fraction)), max(1, round(size[1] * self.fraction))
+
+
+@dataclass(frozen=True)
+class Erase:
+    """With probability ``p``: zero ``holes`` (inclusive range) rectangles, each side ``side`` of the image side."""
+
+    holes: tuple[int, int]
+    side: tuple[float, float]
+    p: float = 0.5
+
+
+Step = Flip | Affine | BrightnessContrast | ResizedCrop | PadCrop | FractionCrop | Erase
+
+
+def ten_crop_size(height: int, width: int) -> Size:
+    """Crop size of ``TEN_CROP_FRACTION`` of ``height x width`` (40x40 for 48x48)."""
+    return FractionCrop(TEN_CROP_FRACTION).window((height, width))
+
+
+_FLIP = (Flip(p=0.5),)
+_STANDARD = (
+    *_FLIP,
+    Affine(scale=0.1, shift=0.1, degrees=15, p=0.5),
+    BrightnessContrast(brightness=0.2, contrast=0.2, p=0.5),
+)
+
+PRESETS: dict[str, tuple[Step, ...]] = {
+    "none": (),
+    "flip": _FLIP,
+    "standard": _STANDARD,
+    "strong": (
+        *_STANDARD,
+        ResizedCrop(scale=(0.7, 1.0), ratio=(0.9, 1.1), p=0.5),
+        Erase(holes=(1, 2), side=(0.1, 0.25), p=0.5),
+    ),
+    # The fast FER2013 recipe: zero-pad 4 px, take a random crop of the original size, mirror.
+    "crop_flip": (PadCrop(padding=4), *_FLIP),
+    # Khaireddin & Chen's recipe: random 40/48 crops (scaled back to the input size, which is what
+    # `--tta tencrop` averages over at test time), mirror, rescale/shift/rotate, random erasing.
+    "random_crop": (
+        FractionCrop(fraction=TEN_CROP_FRACTION),
+        *_FLIP,
+        Affine(scale=0.2, shift=0.2, degrees=10, p=0.5),
+        Erase(holes=(1, 1), side=(0.1, 0.4), p=0.5),
+    ),
+}
+"""Preset name -> training augmentation steps, in order, applied at the output size."""
+
+
+def preset_steps(name: str) -> tuple[Step, ...]:
+    """The steps of preset ``name``; :class:`~fer_torch.errors.ConfigError` for an unknown name."""
+    if name not in PRESETS:
+        raise ConfigError(f"unknown augmentation preset {name!r}; choose from {', '.join(PRESETS)}")
+    return PRESETS[name]

@@ -1,0 +1,68 @@
+"""What a trained model records about itself (its ``FERClassifier`` init arguments) and the plain network rebuilt
+from that record through :func:`fer_torch.models.create_model`, never through the LightningModule."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from torch import nn
+
+from fer_torch.errors import ConfigError
+from fer_torch.labels import FER2013_CLASSES
+from fer_torch.spec import InputSpec
+
+ARCHITECTURE_ARGS = ("arch", "num_classes", "in_chans", "model_kwargs", "channels_last")
+"""The ``FERClassifier`` arguments that rebuild the network; training-only ones (optimizer ...) are dropped."""
+
+NETWORK_PREFIX = "model."
+"""Key prefix of the network's tensors in a checkpoint or weights file (the LightningModule's ``model``)."""
+
+
+def sized_model_kwargs(arch: str, model_kwargs: Mapping[str, Any] | None,
+                       input_spec: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``model_kwargs`` plus ``image_size`` from the input spec when the architecture takes one.
+
+    Flatten-based CNNs size their first dense layer from the input, so the model must be built for the
+    size the datamodule delivers (``--data.image_size`` alone is enough to change it).
+    """
+    from fer_torch.models import model_entry  # deferred: the registry imports timm/torchvision
+
+    kwargs = dict(model_kwargs or {})
+    if input_spec is not None and "image_size" not in kwargs and model_entry(arch).accepts("image_size"):
+        kwargs["image_size"] = tuple(input_spec["image_size"])
+    return kwargs
+
+
+def build_network(record: Mapping[str, Any], pretrained: bool | str | None = False) -> nn.Module:
+    """The architecture ``record`` names (``arch``, ``num_classes``, ``in_chans``, ``model_kwargs``,
+    ``input_spec``), with fresh weights unless ``pretrained`` names library weights."""
+    from fer_torch.models import create_model
+
+    arch, num_classes = record["arch"], record.get("num_classes", len(FER2013_CLASSES))
+    return create_model(arch, num_classes, in_chans=record.get("in_chans", 1), pretrained=pretrained,
+                        **sized_model_kwargs(arch, record.get("model_kwargs"), record.get("input_spec")))
+
+
+def recorded_class_names(record: Mapping[str, Any]) -> tuple[str, ...]:
+    """Output class names (index = logit index): the recorded ones, else FER2013's for 7 classes, else
+    ``class_0`` ..."""
+    num_classes = record.get("num_classes", len(FER2013_CLASSES))
+    names = record.get("class_names")
+    if names:
+        if len(names) != num_classes:
+            raise ConfigError(f"{len(names)} class names {list(names)} for num_classes={num_classes}")
+        return tuple(names)
+    if num_classes == len(FER2013_CLASSES):
+        return FER2013_CLASSES
+    return tuple(f"class_{i}" for i in range(num_classes))
+
+
+def recorded_input_spec(record: Mapping[str, Any]) -> InputSpec:
+    """The preprocessing the model was trained with (the architecture's defaults when none was recorded)."""
+    spec = record.get("input_spec")
+    if spec:
+        return InputSpec.from_dict(spec)
+    from fer_torch.models import model_input_spec
+
+    return model_input_spec(record["arch"]).override(channels=record.get("in_chans", 1))
