@@ -134,3 +134,28 @@ def test_train_suite_runs_configs_through_the_cli_beside_presets_bare_steps_and_
 def test_train_suite_refuses_an_epoch_shorter_than_the_timed_steps(fer_folder):
     with pytest.raises(SystemExit, match="fewer than --warmup"):
         main(["train", "--config", "configs/seed004_bn_cnn.yaml", "--data", str(fer_folder), "--steps", "50"])
+
+
+RECIPE_PRESET = "--data.batch_size 16 --data.num_workers 0 --trainer.enable_model_summary false"
+
+
+def test_recipe_suite_stops_each_recipe_at_the_target_and_compares_it_with_the_first(capsys, fer_folder, tmp_path):
+    argv = ["recipe", "--data", str(fer_folder), "--config", "seed004_bn_cnn", "configs/seed004_bn_cnn.yaml",
+            "--target", "0", "--preset", RECIPE_PRESET, "--runs", str(tmp_path)]
+    assert main(argv) == 0
+    rows = table_rows(capsys.readouterr().out)
+    assert [(r[0], r[2]) for r in rows] == [("seed004_bn_cnn", "epoch 1"), ("seed004_bn_cnn", "epoch 1")]
+    assert float(rows[0][4]) == 1.0 and float(rows[1][4]) > 0
+    assert len(list(tmp_path.rglob("time_to_accuracy.json"))) == 2
+
+
+def test_recipe_suite_reports_a_recipe_that_misses_the_target_with_its_best(capsys, fer_folder, tmp_path):
+    argv = ["recipe", "--data", str(fer_folder), "--config", "seed004_bn_cnn", "--target", "1.01",
+            "--max-epochs", "2", "--preset", RECIPE_PRESET, "--runs", str(tmp_path)]
+    assert main(argv) == 0
+    (row,) = table_rows(capsys.readouterr().out)
+    (timing,) = tmp_path.rglob("time_to_accuracy.json")
+    epochs = json.loads(timing.read_text())["epochs"]
+    assert row[2] == "not in 2 epochs" and row[4] == "" and [e["epoch"] for e in epochs] == [1, 2]
+    assert row[6] == f"{100 * max(e['val/acc'] for e in epochs):.2f} %"
+    assert all(e["images"] == 56 * e["epoch"] for e in epochs)  # 8 faces per class, 7 classes, every epoch

@@ -68,3 +68,32 @@ class SteadyStateTimer(Callback):
     def on_train_end(self, trainer, pl_module) -> None:
         if self.output and self.end is not None:  # a training CLI run in another process reports here
             Path(self.output).write_text(json.dumps({"images_per_s": self.images_per_s, "batches": self.batches}))
+
+
+class TimeToAccuracy(Callback):
+    """Stops the fit at the first validation whose ``monitor`` reaches ``target`` and writes, after every
+    validation, the wall seconds since the fit began (validation included) with the epoch, the monitored value and
+    the training images seen, as JSON to ``output``: what ``tools/benchmark.py recipe`` reads."""
+
+    def __init__(self, target: float, monitor: str = "val/acc", output: str | None = None) -> None:
+        self.target, self.monitor, self.output = target, monitor, output
+        self.start: float | None = None
+        self.images = 0
+        self.epochs: list[dict[str, float]] = []
+
+    def on_fit_start(self, trainer, pl_module) -> None:
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.images += len(batch[1])
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:
+            return
+        value = float(trainer.callback_metrics[self.monitor])
+        self.epochs.append({"epoch": trainer.current_epoch + 1, "seconds": time.perf_counter() - self.start,
+                            self.monitor: value, "images": self.images})
+        if value >= self.target:
+            trainer.should_stop = True
+        if self.output:
+            Path(self.output).write_text(json.dumps({"target": self.target, "epochs": self.epochs}))

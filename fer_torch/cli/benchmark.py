@@ -1,4 +1,4 @@
-"""``tools/benchmark.py {data,train,infer,live,serve,all}``: print markdown tables of measured speeds."""
+"""``tools/benchmark.py {data,train,infer,live,serve,recipe,all}``: print markdown tables of measured speeds."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import importlib.util
 from collections.abc import Collection
 from pathlib import Path
 
-from fer_torch.benchmarks import SUITES
+from fer_torch.benchmarks import QUICK_SUITES, SUITES
 from fer_torch.cli.common import ToolArgumentParser
 
 
@@ -53,7 +53,7 @@ def build_parser(with_options: Collection[str] = SUITES) -> argparse.ArgumentPar
         suite_parser = sub.add_parser(name, help=suite_summary(name))
         if name in with_options:
             suite_module(name).add_arguments(suite_parser)
-    sub.add_parser("all", help="every suite with its defaults, in one run")
+    sub.add_parser("all", help=f"every suite but recipe with its defaults, in one run ({', '.join(QUICK_SUITES)})")
     return parser
 
 
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = next((a for a in argv if a in SUITES), None)
     args = build_parser([chosen] if chosen else []).parse_args(argv)
     print(machine_line() + "\n")
-    suites = SUITES if args.suite == "all" else (args.suite,)
+    suites = QUICK_SUITES if args.suite == "all" else (args.suite,)
     for name in suites:
         module = suite_module(name)
         suite_args = args if args.suite != "all" else build_parser([name]).parse_args([name])
