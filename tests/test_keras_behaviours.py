@@ -56,6 +56,31 @@ def test_early_stopping_restores_the_best_epochs_weights():
     assert not torch.equal(model.weights_at[1], model.weights_at[3])
 
 
+class ScriptedValScore(ScriptedValLoss):
+    """Also reports a val/score that improves every epoch: its best checkpoint is always the latest epoch."""
+
+    def validation_step(self, batch, batch_idx):
+        super().validation_step(batch, batch_idx)
+        self.log("val/score", float(self.current_epoch))
+
+
+def test_a_ranked_checkpoint_keeps_its_epochs_weights_when_early_stopping_restores(tmp_path):
+    data = DataLoader(TensorDataset(torch.randn(16, 4), torch.randint(0, 2, (16,))), batch_size=8)
+    model = ScriptedValScore()
+    ranked = pl.callbacks.ModelCheckpoint(tmp_path, "best", monitor="val/score", mode="max")
+    last = pl.callbacks.ModelCheckpoint(tmp_path, "last")
+    callbacks = [BestWeightsEarlyStopping(monitor="val/loss", mode="min", patience=2), ranked, last]
+    pl.Trainer(max_epochs=len(VAL_LOSSES), callbacks=callbacks, logger=False, enable_progress_bar=False,
+               enable_model_summary=False, num_sanity_val_steps=0).fit(model, data, data)
+
+    def saved_weight(name: str) -> torch.Tensor:
+        return torch.load(tmp_path / name, weights_only=True)["state_dict"]["layer.weight"]
+
+    assert len(model.weights_at) == 4  # stopped after epoch 3, the best val/score
+    assert torch.equal(saved_weight("best.ckpt"), model.weights_at[3])  # what its name says
+    assert torch.equal(saved_weight("last.ckpt"), model.weights_at[1])  # the restored best val/loss
+
+
 def test_plain_early_stopping_keeps_the_last_weights():
     model = fit(pl.callbacks.EarlyStopping(monitor="val/loss", mode="min", patience=2))
     assert torch.equal(model.layer.weight, model.weights_at[-1])

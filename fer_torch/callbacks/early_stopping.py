@@ -12,7 +12,8 @@ from pytorch_lightning.callbacks import EarlyStopping
 class BestWeightsEarlyStopping(EarlyStopping):
     """Lightning's :class:`EarlyStopping` that, when it stops the run, loads the weights of the epoch with the
     best monitored value back into the model, as Keras' ``EarlyStopping(restore_best_weights=True)`` does
-    (seed 002). So the final model, ``last.ckpt`` and a following test are the best epoch's, not the last's.
+    (seed 002). So the final model, ``last.ckpt`` and a following test are the best epoch's, not the last's; a
+    checkpoint ranked by a metric still holds the weights its name states.
 
     A copy of the weights is kept (on the CPU) after every improvement; it is not checkpointed, so a resumed
     run restores the best epoch after the resume. Same arguments as ``EarlyStopping``.
@@ -33,5 +34,18 @@ class BestWeightsEarlyStopping(EarlyStopping):
             self.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
             self._best_epoch = trainer.current_epoch
         if trainer.should_stop and not was_stopping and self.best_weights is not None:
+            self._save_ranked_checkpoints_first(trainer)
             trainer.lightning_module.load_state_dict(self.best_weights)
             self.restored_epoch = self._best_epoch
+
+    def _save_ranked_checkpoints_first(self, trainer: pl.Trainer) -> None:
+        """Let the checkpoints that rank epochs by a metric (``epoch017-val_acc0.3920.ckpt``) save this epoch's own
+        weights before the restore: they run after this callback and skip a second save of the same step, so only
+        ``last.ckpt`` (no monitor) and the in-memory model get the restored weights."""
+        module = trainer.lightning_module
+        for checkpoint in trainer.checkpoint_callbacks:
+            if getattr(checkpoint, "monitor", None) is not None:
+                if self._check_on_train_epoch_end:
+                    checkpoint.on_train_epoch_end(trainer, module)
+                else:
+                    checkpoint.on_validation_end(trainer, module)
