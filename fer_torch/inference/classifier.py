@@ -9,8 +9,7 @@ names, input spec, device and precision, and one batched :meth:`LoadedClassifier
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
