@@ -52,7 +52,7 @@ class RecipeTime:
     epochs_run: int
     startup_seconds: float
 
-    def row(self, target: float, reference: RecipeTime | None) -> list[str]:
+    def row(self, reference: RecipeTime | None) -> list[str]:
         """The markdown row; ``reference``: the first recipe, whose time the others are compared with."""
         reached = f"epoch {self.reached_epoch}" if self.reached_epoch else f"not in {self.epochs_run} epochs"
         versus = ""
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> str:
         times = [time_recipe(config, args, root) for config in args.configs]
     header = ["recipe", "precision", f"reached {100 * args.target:.2f} % val at", "minutes", "× the first",
               "images/s", "best val", "start-up s"]
-    rows = [header, ["---"] * len(header), *(t.row(args.target, times[0]) for t in times)]
+    rows = [header, ["---"] * len(header), *(t.row(times[0]) for t in times)]
     title = (f"### Time to {100 * args.target:.2f} % val accuracy (training from the start of the fit, validation "
              "included)")
     return "\n".join([title, "", *("| " + " | ".join(r) + " |" for r in rows), ""])
