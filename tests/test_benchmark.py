@@ -159,3 +159,17 @@ def test_recipe_suite_reports_a_recipe_that_misses_the_target_with_its_best(caps
     assert row[2] == "not in 2 epochs" and row[4] == "" and [e["epoch"] for e in epochs] == [1, 2]
     assert row[6] == f"{100 * max(e['val/acc'] for e in epochs):.2f} %"
     assert all(e["images"] == 56 * e["epoch"] for e in epochs)  # 8 faces per class, 7 classes, every epoch
+
+
+def test_recipe_suite_full_trains_to_the_last_epoch_and_takes_overrides_per_recipe(capsys, fer_folder, tmp_path):
+    argv = ["recipe", "--data", str(fer_folder), "--config", "seed004_bn_cnn",
+            "fer2013_fast --model.model_kwargs.stem_width 16", "--target", "0", "--max-epochs", "2", "--full",
+            "--preset", RECIPE_PRESET, "--runs", str(tmp_path)]
+    assert main(argv) == 0
+    rows = table_rows(capsys.readouterr().out)
+    assert [(r[0], r[2]) for r in rows] == [("seed004_bn_cnn", "epoch 1"),
+                                           ("fer2013_fast --model.model_kwargs.stem_width 16", "epoch 1")]
+    assert all(r[7].endswith("(epoch 2)") for r in rows)  # trained on past the target
+    fast = next(tmp_path.glob("fer2013_fast_*"))
+    (saved,) = fast.rglob("config.yaml")
+    assert "stem_width: 16" in saved.read_text() and "train_augment: window" in saved.read_text()

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from fer_torch.data.filters import FILTERS
+from fer_torch.data.augmentation_presets import PRESETS, output_size
 from fer_torch.data.transforms import AUGMENTATION_PRESETS, build_transform, preprocess_batch
 from fer_torch.errors import ConfigError, DataError
 from fer_torch.spec import PREPROCESSING_FILTERS, InputSpec
@@ -112,9 +113,10 @@ def test_filters_chain_in_the_given_order():
 @pytest.mark.parametrize("size", [(48, 48), (43, 72)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_presets_keep_the_output_shape(preset, size):
     transform = build_transform(InputSpec(image_size=size, channels=3), preset)
+    expected = (3, *output_size(PRESETS[preset], size))  # the input size, but for a `window` preset's windows
     for image in INPUTS.values():
         for _ in range(3):
-            assert tuple(transform(image=image)["image"].shape) == (3, *size)
+            assert tuple(transform(image=image)["image"].shape) == expected
 
 
 def test_none_preset_equals_the_eval_path():
@@ -150,7 +152,7 @@ def test_augmentation_from_a_list_of_dicts():
 @pytest.mark.parametrize(
     ("augment", "message"),
     [
-        ("wild", "unknown augmentation preset 'wild'; choose from none, flip, standard, strong, crop_flip, random_crop"),
+        ("wild", "unknown augmentation preset 'wild'; choose from none, flip, standard, strong, crop_flip, random_crop, window"),
         ([{"name": "NoSuchTransform"}], "unknown albumentations transform 'NoSuchTransform'"),
         ([{"name": "Compose"}], "unknown albumentations transform 'Compose'"),
         ([{"p": 0.5}], "augmentation entries must be dicts with a 'name'"),

@@ -71,12 +71,12 @@ class SteadyStateTimer(Callback):
 
 
 class TimeToAccuracy(Callback):
-    """Stops the fit at the first validation whose ``monitor`` reaches ``target`` and writes, after every
-    validation, the wall seconds since the fit began (validation included) with the epoch, the monitored value and
-    the training images seen, as JSON to ``output``: what ``tools/benchmark.py recipe`` reads."""
+    """Stops the fit at the first validation whose ``monitor`` reaches ``target`` (unless ``stop`` is false) and
+    writes, after every validation, the wall seconds since the fit began (validation included) with the epoch, the
+    monitored value and the training images seen, as JSON to ``output``: what ``tools/benchmark.py recipe`` reads."""
 
-    def __init__(self, target: float, monitor: str = "val/acc", output: str | None = None) -> None:
-        self.target, self.monitor, self.output = target, monitor, output
+    def __init__(self, target: float, monitor: str = "val/acc", output: str | None = None, stop: bool = True) -> None:
+        self.target, self.monitor, self.output, self.stop = target, monitor, output, stop
         self.start: float | None = None
         self.images = 0
         self.epochs: list[dict[str, float]] = []
@@ -93,7 +93,7 @@ class TimeToAccuracy(Callback):
         value = float(trainer.callback_metrics[self.monitor])
         self.epochs.append({"epoch": trainer.current_epoch + 1, "seconds": time.perf_counter() - self.start,
                             self.monitor: value, "images": self.images})
-        if value >= self.target:
+        if self.stop and value >= self.target:
             trainer.should_stop = True
         if self.output:
             Path(self.output).write_text(json.dumps({"target": self.target, "epochs": self.epochs}))

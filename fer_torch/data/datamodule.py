@@ -12,6 +12,7 @@ import torch
 from pytorch_lightning.utilities import rank_zero_info, rank_zero_warn
 from torch.utils.data import DataLoader
 
+from fer_torch.data.augmentation_presets import output_size, preset_steps
 from fer_torch.data.dataset import FERDataset, seed_worker
 from fer_torch.data.device_augmentation import BatchPreparation, build_device_augmentation
 from fer_torch.data.device_batches import DeviceBatches, preprocess_to_uint8
@@ -160,6 +161,13 @@ class FERDataModule(pl.LightningDataModule):
         """The :class:`InputSpec`: the architecture's default with this module's size/channels/normalization/
         filters/region overrides."""
         return self.spec
+
+    @property
+    def train_image_size(self) -> tuple[int, int]:
+        """Size of the training images after augmentation: the input size, smaller after a ``window`` preset."""
+        augment = self.hparams.train_augment
+        size = tuple(self.spec.image_size)
+        return output_size(preset_steps(augment), size) if isinstance(augment, str) else size
 
     @property
     def class_weights(self) -> torch.Tensor:

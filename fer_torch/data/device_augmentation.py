@@ -54,14 +54,15 @@ _KORNIA: dict[type[presets.Step], Callable[[Any, Size], nn.Module]] = {
     presets.ResizedCrop: lambda step, size: K.RandomResizedCrop(size, scale=step.scale, ratio=step.ratio, p=step.p),
     presets.PadCrop: lambda step, size: K.RandomCrop(size, padding=step.padding, fill=0.0, padding_mode="constant"),
     presets.FractionCrop: _fraction_crop,
+    presets.Window: lambda step, size: K.RandomCrop(step.window(size), p=1.0),
     presets.Erase: _erase,
 }
-"""Step type of :mod:`~fer_torch.data.augmentation_presets` -> its kornia module at output ``size``."""
+"""Step type of :mod:`~fer_torch.data.augmentation_presets` -> its kornia module at image ``size``."""
 
 
 def kornia_steps(steps: Sequence[presets.Step], size: Size) -> list[nn.Module]:
-    """The kornia augmentations of preset ``steps`` at the output size ``(height, width)``."""
-    return [_KORNIA[type(step)](step, size) for step in steps]
+    """The kornia augmentations of preset ``steps`` for images of ``size`` ``(height, width)``."""
+    return [_KORNIA[type(step)](step, at) for step, at in zip(steps, presets.step_sizes(steps, size))]
 
 
 def build_device_augmentation(augment: AugmentSpec, size: Size) -> nn.Module | None:

@@ -77,6 +77,10 @@ def _fraction_crop(step: presets.FractionCrop, size: Size) -> list[A.BasicTransf
     return [A.RandomCrop(*step.window(size)), A.Resize(*size, interpolation=cv2.INTER_LINEAR)]
 
 
+def _window(step: presets.Window, size: Size) -> list[A.BasicTransform]:
+    return [A.RandomCrop(*step.window(size))]
+
+
 def _erase(step: presets.Erase, size: Size) -> list[A.BasicTransform]:
     side = step.side
     return [A.CoarseDropout(num_holes_range=step.holes, hole_height_range=side, hole_width_range=side, p=step.p)]
@@ -93,14 +97,16 @@ _ALBUMENTATIONS: dict[type[presets.Step], Callable[[Any, Size], list[A.BasicTran
     ],
     presets.PadCrop: _pad_crop,
     presets.FractionCrop: _fraction_crop,
+    presets.Window: _window,
     presets.Erase: _erase,
 }
-"""Step type of :mod:`~fer_torch.data.augmentation_presets` -> its albumentations transforms at output ``size``."""
+"""Step type of :mod:`~fer_torch.data.augmentation_presets` -> its albumentations transforms at image ``size``."""
 
 
 def albumentations_steps(steps: Sequence[presets.Step], size: Size) -> list[A.BasicTransform]:
-    """The albumentations transforms of preset ``steps`` at the output size ``(height, width)``."""
-    return [transform for step in steps for transform in _ALBUMENTATIONS[type(step)](step, size)]
+    """The albumentations transforms of preset ``steps`` for images of ``size`` ``(height, width)``."""
+    sizes = presets.step_sizes(steps, size)
+    return [transform for step, at in zip(steps, sizes) for transform in _ALBUMENTATIONS[type(step)](step, at)]
 
 
 AUGMENTATION_PRESETS: dict[str, Callable[[Size], list[A.BasicTransform]]] = {

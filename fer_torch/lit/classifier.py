@@ -142,8 +142,11 @@ class FERClassifier(pl.LightningModule):
         return self.model(x)
 
     def setup(self, stage: str) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        train_size = getattr(datamodule, "train_image_size", None)
+        if stage == "fit" and train_size is not None and tuple(train_size) != tuple(self.input_spec.image_size):
+            self._check_accepts(tuple(train_size))
         if self.hparams.class_weights == "balanced" and self.class_weight is None:
-            datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
             weights = getattr(datamodule, "class_weights", None)
             if weights is None:
                 raise ConfigError("class_weights='balanced' needs a datamodule with class_weights")
@@ -153,6 +156,22 @@ class FERClassifier(pl.LightningModule):
         if self.hparams.compile_mode and not getattr(self, "_compiled", False):
             self.model.compile(mode=self.hparams.compile_mode)
             self._compiled = True
+
+    def _check_accepts(self, size: tuple[int, int]) -> None:
+        """:class:`ConfigError` unless the network takes ``size`` inputs as well as its input spec's size."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                self.model(torch.zeros(1, self.input_spec.channels, *size, device=self.device))
+        except RuntimeError:
+            height, width = self.input_spec.image_size
+            raise ConfigError(
+                f"{self.hparams.arch} takes {height}x{width} inputs only, and the training augmentation makes "
+                f"{size[0]}x{size[1]} crops; use a network with global pooling (e.g. resnet_fer) or another preset"
+            ) from None
+        finally:
+            self.model.train(was_training)
 
     def _loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         # `target` is class indices, or MixUp's soft labels; cross_entropy takes both.

