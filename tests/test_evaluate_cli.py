@@ -254,3 +254,14 @@ def test_plot_curves_tool(tmp_path, capsys):
     png = Path(capsys.readouterr().out.strip())
     assert png == tmp_path / "run" / "training_curves.png" and png.is_file()
     assert run_tool(plot_curves_main, [str(tmp_path / "nothing")]) == 2
+
+
+def test_model_classes_only_scores_a_subset_model_on_its_own_classes(checkpoints, fer_folder, tmp_path, capsys):
+    out = tmp_path / "subset"
+    code, stdout, err = run_evaluate(["--weights", checkpoints["three"], "--data", fer_folder, "--output", out,
+                                      "--model-classes-only"], capsys)
+    assert code == 0, err
+    metrics, preds = load_outputs(out)
+    kept = sum(len(list((fer_folder / "val" / c).iterdir())) for c in ("happy", "sad", "neutral"))
+    assert metrics["n"] == len(preds) == kept and set(preds["true"]) == {"happy", "sad", "neutral"}
+    assert "the model's 3 only: happy, sad, neutral" in (out / "report.md").read_text()

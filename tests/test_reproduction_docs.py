@@ -26,7 +26,8 @@ def measured_rows() -> list[tuple[str, str]]:
 
 def test_the_measured_rows_are_there():
     configs = [config for config, _ in measured_rows()]
-    assert {"seed004_bn_cnn", "seed002_bn_cnn"} <= set(configs) and len(configs) == len(set(configs))
+    measured = {"seed004_bn_cnn", "seed002_bn_cnn", "seed002_model_a", "seed002_model_b", "seed001_plain_cnn"}
+    assert measured <= set(configs) and len(configs) == len(set(configs))
 
 
 @pytest.mark.parametrize(("config", "row"), measured_rows(), ids=[c for c, _ in measured_rows()])

@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", required=True, help="directory for the report files")
     parser.add_argument("--ensemble-weights", type=float, nargs="+", metavar="W",
                         help="ensemble: one weight per --weights (weighted mean)")
+    parser.add_argument("--model-classes-only", action="store_true",
+                        help="leave out the images of classes the model does not predict (a model trained on a "
+                             "subset, e.g. seed 001's five classes); without it they are an error")
     parser.add_argument("--vote", choices=VOTES, default="mean", help="ensemble rule: mean probability or majority vote")
     parser.add_argument("--sequence-n", type=int, nargs="+", metavar="N",
                         help="webcam data: majority vote over N consecutive frames, per N: accuracy, per-class "
@@ -62,11 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     result = evaluate(args.weights, args.data, split=args.split, source=args.source, tta=args.tta,
                       detect_faces=args.detect_faces, face_margin=args.face_margin, batch_size=args.batch_size,
                       device=args.device, ensemble_weights=args.ensemble_weights, vote=args.vote, sequence_n=args.sequence_n,
-                      precision=args.precision, detector=args.detector, every_face=args.all_faces)
+                      precision=args.precision, detector=args.detector, every_face=args.all_faces,
+                      model_classes_only=args.model_classes_only)
     models = result.split.models
     details = {"Checkpoints": ", ".join(f"{m.name} ({m.format})" for m in models),
                "Data": f"{args.data} ({args.split})", "TTA": args.tta,
                "Precision": ", ".join(sorted({m.precision for m in models}))}
+    if args.model_classes_only:
+        details["Classes"] = f"the model's {len(result.split.class_names)} only: {', '.join(result.split.class_names)}"
     if args.detect_faces:
         details["Faces"] = f"{args.detector}, {'every face' if args.all_faces else 'largest face'} of each photo"
     if len(models) > 1:

@@ -86,22 +86,30 @@ def load_split(data: str | Path, split: str, source: str = "auto", rgb: bool = F
     return samples
 
 
-def to_model_classes(samples: Samples, class_names: Sequence[str], checkpoint: str | Path) -> Samples:
-    """Relabel ``samples`` into the model's class order by name; data classes the model lacks are an error."""
+def to_model_classes(samples: Samples, class_names: Sequence[str], checkpoint: str | Path,
+                     model_classes_only: bool = False) -> Samples:
+    """Relabel ``samples`` into the model's class order by name. Data classes the model lacks are an error, or, with
+    ``model_classes_only`` (a model trained on a subset of the classes), their samples are left out."""
     table = np.asarray(remap_table(samples.class_names, class_names))
     present = np.unique(samples.labels)
     missing = [samples.class_names[i] for i in present if table[i] < 0]
+    if missing and not model_classes_only:
+        raise CheckpointError(f"{checkpoint}: model classes {list(class_names)} lack the data's {missing}; "
+                              "evaluate on the model's classes only with --model-classes-only")
     if missing:
-        raise CheckpointError(f"{checkpoint}: model classes {list(class_names)} lack the data's {missing}")
+        samples = samples.take(np.flatnonzero(table[samples.labels] >= 0))
+        if len(samples) == 0:
+            raise EmptySplitError(f"no sample of the model's classes {list(class_names)} in the split")
     return replace(samples, labels=table[samples.labels], class_names=tuple(class_names))
 
 
 def predict_split(checkpoints: Sequence[str | Path] | None, data: str | Path, *, split: str = "val",
                   source: str = "auto", tta: str = "none", detect_faces: bool = False, face_margin: float = 0.1,
                   batch_size: int = 256, device: str = "auto", precision: str = "fp32", detector: str = "haar",
-                  every_face: bool = False) -> SplitPredictions:
+                  every_face: bool = False, model_classes_only: bool = False) -> SplitPredictions:
     """Each model's probabilities on ``split`` of ``data``, reordered into the first model's class order.
 
+    ``model_classes_only``: leave out the samples of classes the models do not predict (see :func:`to_model_classes`).
     ``detect_faces``: the split holds full-frame photos; ``detector`` (a registered detector name) finds the largest
     face of each (every face with ``every_face``), cropped as live inference crops it.
     """
@@ -114,7 +122,8 @@ def predict_split(checkpoints: Sequence[str | Path] | None, data: str | Path, *,
     if len(regions) > 1 and not detect_faces:
         raise ConfigError("an ensemble of face and mouth models needs full frames and --detect-faces")
     region = None if detect_faces else regions[0]
-    samples = to_model_classes(load_split(data, split, source, rgb, region), class_names, models[0].name)
+    samples = to_model_classes(load_split(data, split, source, rgb, region), class_names, models[0].name,
+                               model_classes_only)
     start = time.perf_counter()
     no_face = None
     inputs = {regions[0]: samples}
@@ -134,13 +143,13 @@ def evaluate(checkpoints: Sequence[str | Path] | None, data: str | Path, *, spli
              tta: str = "none", detect_faces: bool = False, face_margin: float = 0.1, batch_size: int = 256,
              device: str = "auto", ensemble_weights: Sequence[float] | None = None, vote: str = "mean",
              sequence_n: Sequence[int] | None = None, precision: str = "fp32", detector: str = "haar",
-             every_face: bool = False) -> EvaluationResult:
+             every_face: bool = False, model_classes_only: bool = False) -> EvaluationResult:
     """Evaluate a checkpoint (or an ensemble of several) on one split; see :func:`write_evaluation` for the files."""
     if ensemble_weights is not None and len(ensemble_weights) != len(checkpoints or [None]):
         raise ConfigError(f"{len(ensemble_weights)} --ensemble-weights for {len(checkpoints or [None])} checkpoint(s)")
     split_preds = predict_split(checkpoints, data, split=split, source=source, tta=tta, detect_faces=detect_faces,
                                 face_margin=face_margin, batch_size=batch_size, device=device, precision=precision,
-                                detector=detector, every_face=every_face)
+                                detector=detector, every_face=every_face, model_classes_only=model_classes_only)
     scores, preds = combine_probabilities(split_preds.probs, ensemble_weights, vote)
     samples = split_preds.samples
     metrics = compute_metrics(preds, samples.labels, split_preds.class_names)
