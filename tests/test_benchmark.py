@@ -162,13 +162,12 @@ def test_recipe_suite_reports_a_recipe_that_misses_the_target_with_its_best(caps
 
 
 def test_recipe_suite_full_trains_to_the_last_epoch_and_takes_overrides_per_recipe(capsys, fer_folder, tmp_path):
-    argv = ["recipe", "--data", str(fer_folder), "--config", "seed004_bn_cnn",
-            "fer2013_fast --model.model_kwargs.stem_width 16", "--target", "0", "--max-epochs", "2", "--full",
-            "--preset", RECIPE_PRESET, "--runs", str(tmp_path)]
+    variant = "fer2013_fast --model.model_kwargs.stem_width 16 --data.train_augment window"
+    argv = ["recipe", "--data", str(fer_folder), "--config", "seed004_bn_cnn", variant, "--target", "0",
+            "--max-epochs", "2", "--full", "--preset", RECIPE_PRESET, "--runs", str(tmp_path)]
     assert main(argv) == 0
     rows = table_rows(capsys.readouterr().out)
-    assert [(r[0], r[2]) for r in rows] == [("seed004_bn_cnn", "epoch 1"),
-                                           ("fer2013_fast --model.model_kwargs.stem_width 16", "epoch 1")]
+    assert [(r[0], r[2]) for r in rows] == [("seed004_bn_cnn", "epoch 1"), (variant, "epoch 1")]
     assert all(r[7].endswith("(epoch 2)") for r in rows)  # trained on past the target
     fast = next(tmp_path.glob("fer2013_fast_*"))
     (saved,) = fast.rglob("config.yaml")

@@ -138,8 +138,9 @@ PRESETS: dict[str, tuple[Step, ...]] = {
         Affine(scale=0.2, shift=0.2, degrees=10, p=0.5),
         Erase(holes=(1, 1), side=(0.1, 0.4), p=0.5),
     ),
-    # The fast CPU recipe's: a random 40/48 window kept at 40x40 (69 % of the pixels per training image), then
-    # `standard`; validation and inference run on the whole 48x48 face.
+    # A random 40/48 window kept at 40x40 (69 % of the pixels per training image), then `standard`; validation and
+    # inference run on the whole 48x48 face. Cheaper epochs, but it lost accuracy per CPU-minute in the fast
+    # recipe's ablation (docs/experiments.md).
     "window": (Window(fraction=TEN_CROP_FRACTION), *_STANDARD),
 }
 """Preset name -> training augmentation steps, in order, each at the size the steps before it leave (the input
