@@ -4,8 +4,8 @@
 A recipe that does not reach the target within its own epochs (or ``--max-epochs``) reports its best val accuracy
 and the time it ran. ``--full`` trains every recipe to its last epoch (an ablation table: the time to the target,
 the best and the last val accuracy, seconds per epoch). A recipe is a config name or path, optionally followed by
-training-CLI overrides in the same argument (``"fer2013_fast --data.train_augment standard"``). Training time counts from the start of the fit and includes validation; the process start
-(imports, reading the data) is reported apart.
+training-CLI overrides in the same argument (``"fer2013_fast --data.train_augment window"``). Training time counts
+from the start of the fit and includes validation; the process start (imports, reading the data) is reported apart.
 """
 
 from __future__ import annotations
