@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Speed benchmarks: ``python tools/benchmark.py {data,train,infer,live,all}``."""
+"""Benchmarks: ``python tools/benchmark.py {data,train,infer,live,serve,robustness,recipe,all}``."""
 
 import sys
 

@@ -1,4 +1,5 @@
-"""``tools/benchmark.py {data,train,infer,live,serve,recipe,all}``: print markdown tables of measured speeds."""
+"""``tools/benchmark.py {data,train,infer,live,serve,robustness,recipe,all}``: print markdown tables of measured speeds
+(and, for robustness, accuracies)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def build_parser(with_options: Collection[str] = SUITES) -> argparse.ArgumentPar
         suite_parser = sub.add_parser(name, help=suite_summary(name))
         if name in with_options:
             suite_module(name).add_arguments(suite_parser)
-    sub.add_parser("all", help=f"every suite but recipe with its defaults, in one run ({', '.join(QUICK_SUITES)})")
+    sub.add_parser("all", help=f"every suite but robustness and recipe with its defaults, in one run "
+                               f"({', '.join(QUICK_SUITES)})")
     return parser
 
 

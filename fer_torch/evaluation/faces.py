@@ -22,11 +22,13 @@ def crop_faces(samples: Samples, margin: float = FACE_MARGIN, regions: Sequence[
 
     Keeps the largest face of a photo, or every face (``every_face``: each is scored with the photo's label).
     Returns one :class:`Samples` of RGB crops per requested region (``face`` and/or ``mouth``), in the same face
-    order, and the number of photos without a face.
+    order, each with the detector's box ``(x, y, w, h)`` of its face as meta column ``face_box``, and the number of
+    photos without a face.
     """
     detector = build_detector(detector) if isinstance(detector, str) else detector
     mouth_locator = MouthLocator()
     kept: list[int] = []
+    boxes: list[tuple[int, int, int, int]] = []
     crops: dict[str, list[np.ndarray]] = {r: [] for r in regions}
     no_face = 0
     for i in range(len(samples)):
@@ -39,7 +41,9 @@ def crop_faces(samples: Samples, margin: float = FACE_MARGIN, regions: Sequence[
         faces = [j for j in range(len(detections)) if all(by_region[r][j] is not None for r in regions)]
         no_face += not faces
         kept.extend([i] * len(faces))
+        boxes.extend(detections[j].box for j in faces)
         for region in regions:
             crops[region].extend(by_region[region][j] for j in faces)
     subset = samples.take(kept)
+    subset.meta["face_box"] = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
     return {r: replace(subset, images=crops[r]) for r in regions}, no_face
