@@ -15,7 +15,7 @@ import torch
 from pytorch_lightning.callbacks import Callback
 
 from fer_torch.cli.train import run
-from fer_torch.data.augmentation_presets import PRESETS, Affine, output_size
+from fer_torch.data.augmentation_presets import PRESETS, Affine, Blur, Downscale, Gamma, Noise, output_size
 from fer_torch.data.datamodule import FERDataModule
 from fer_torch.data.dataset import FERDataset
 from fer_torch.data.device_augmentation import BatchPreparation, build_device_augmentation
@@ -67,15 +67,25 @@ def _asymmetric_images(n: int, size: int = 24) -> np.ndarray:
     return np.repeat(image[None], n, axis=0)
 
 
-def _augment_both(preset: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _face(size: int = 48) -> np.ndarray:
+    """The astronaut's face, gray, ``size`` px: a real face for the image-processing steps."""
+    from skimage.data import astronaut
+
+    import cv2
+
+    return cv2.resize(cv2.cvtColor(astronaut()[30:230, 140:340], cv2.COLOR_RGB2GRAY), (size, size),
+                      interpolation=cv2.INTER_AREA)
+
+
+def _augment_both(preset: str, n: int, image: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``n`` copies of one image through ``preset`` on each path: (original, DataLoader outputs, device outputs)."""
-    spec = InputSpec(image_size=(24, 24), channels=1, mean=(0.0,), std=(1.0,))
-    images = _asymmetric_images(n)
+    images = _asymmetric_images(n) if image is None else np.repeat(image[None], n, axis=0)
+    spec = InputSpec(image_size=images.shape[1:], channels=1, mean=(0.0,), std=(1.0,))
     torch.manual_seed(0)
     dataset = FERDataset(Samples(images, np.zeros(n, dtype=np.int64), ("a",)), build_transform(spec, preset))
     dataset.reseed(0)
     host = torch.stack([dataset[i][0] for i in range(n)])[:, 0].numpy()
-    prepare = BatchPreparation(spec, build_device_augmentation(preset, (24, 24)))
+    prepare = BatchPreparation(spec, build_device_augmentation(preset, spec.image_size))
     device = prepare(torch.from_numpy(images)[:, None], train=True)
     return images[0] / 255.0, host, device[:, 0].numpy()
 
@@ -106,6 +116,37 @@ def test_a_preset_leaves_the_same_share_of_images_untouched_on_both_paths(preset
     for outputs in (host, device):
         share = np.mean([np.allclose(out, original, atol=1e-5) for out in outputs])
         assert abs(share - unchanged) < 0.06, (preset, share)
+
+
+@pytest.mark.parametrize("step, atol", [
+    (Gamma(gamma=(2.0, 2.0), p=1.0), 1 / 255),  # albumentations rounds to uint8 once
+    (Downscale(scale=(0.5, 0.5), p=1.0), 1.5 / 255),  # and twice here: after the down- and the upscale
+    (Blur(sigma=(1.2, 1.2), kernel=7, p=1.0), 1 / 255),
+])
+def test_a_webcam_step_pinned_to_one_value_gives_the_same_image_on_both_paths(monkeypatch, step, atol):
+    monkeypatch.setitem(PRESETS, "pinned", (step,))
+    original, host, device = _augment_both("pinned", 3, _face())
+    assert not np.allclose(host[0], original, atol=0.02)  # the step really changed the face
+    np.testing.assert_allclose(device, host, atol=atol, rtol=0)
+
+
+def test_noise_has_the_drawn_strength_on_both_paths(monkeypatch):
+    monkeypatch.setitem(PRESETS, "pinned", (Noise(std=(0.05, 0.05), p=1.0),))
+    grey = np.full((48, 48), 128, dtype=np.uint8)  # far from both clips
+    original, host, device = _augment_both("pinned", 40, grey)
+    for outputs in (host, device):
+        assert abs((outputs - original).std() - 0.05) < 0.004
+        assert abs((outputs - original).mean()) < 0.004
+
+
+@pytest.mark.parametrize("step", [Gamma(gamma=(0.5, 2.5), p=0.3), Downscale(scale=(0.4, 0.9), p=0.3),
+                                  Blur(sigma=(0.4, 1.6), p=0.3), Noise(std=(0.02, 0.1), p=0.3)])
+def test_a_webcam_step_applies_at_its_probability_on_both_paths(monkeypatch, step):
+    monkeypatch.setitem(PRESETS, "pinned", (step,))
+    original, host, device = _augment_both("pinned", 500, _face())
+    for outputs in (host, device):
+        changed = np.mean([not np.allclose(out, original, atol=1e-5) for out in outputs])
+        assert abs(changed - 0.3) < 0.07, (step, changed)  # binomial sd 0.02
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))

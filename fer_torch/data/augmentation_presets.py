@@ -104,7 +104,45 @@ class Erase:
     p: float = 0.5
 
 
-Step = Flip | Affine | BrightnessContrast | ResizedCrop | PadCrop | FractionCrop | Window | Erase
+@dataclass(frozen=True)
+class Gamma:
+    """With probability ``p``: ``x ** gamma`` (``x`` in [0, 1]), ``gamma`` drawn in ``gamma``: > 1 darkens, < 1 lifts
+    the shadows (under- and over-exposed webcam faces)."""
+
+    gamma: tuple[float, float]
+    p: float = 0.5
+
+
+@dataclass(frozen=True)
+class Downscale:
+    """With probability ``p``: down to ``scale`` (drawn in the range) of each side by area averaging, and back up
+    bilinearly: a face a few metres from a webcam."""
+
+    scale: tuple[float, float]
+    p: float = 0.5
+
+
+@dataclass(frozen=True)
+class Blur:
+    """With probability ``p``: Gaussian blur, ``sigma`` px drawn in the range, a ``kernel`` x ``kernel`` kernel
+    (odd): defocus and motion softness."""
+
+    sigma: tuple[float, float]
+    kernel: int = 7
+    p: float = 0.5
+
+
+@dataclass(frozen=True)
+class Noise:
+    """With probability ``p``: additive Gaussian noise, its standard deviation drawn in ``std`` (a fraction of the full
+    range), clipped to the range: sensor noise in dim light."""
+
+    std: tuple[float, float]
+    p: float = 0.5
+
+
+Step = (Flip | Affine | BrightnessContrast | ResizedCrop | PadCrop | FractionCrop | Window | Erase | Gamma | Downscale
+        | Blur | Noise)
 
 
 def ten_crop_size(height: int, width: int) -> Size:
@@ -117,6 +155,17 @@ _STANDARD = (
     *_FLIP,
     Affine(scale=0.1, shift=0.1, degrees=15, p=0.5),
     BrightnessContrast(brightness=0.2, contrast=0.2, p=0.5),
+)
+
+# What a webcam does to a face: exposure (levels, contrast, gamma), distance (resolution), focus and sensor noise,
+# in the order a camera applies them. Parameters span the robustness benchmark's severities
+# (fer_torch/evaluation/corruptions.py) without exceeding its worst ones.
+_WEBCAM = (
+    BrightnessContrast(brightness=0.25, contrast=0.5, p=0.5),
+    Gamma(gamma=(0.5, 2.5), p=0.3),
+    Downscale(scale=(0.4, 0.9), p=0.25),
+    Blur(sigma=(0.4, 1.6), kernel=7, p=0.2),
+    Noise(std=(0.02, 0.1), p=0.2),
 )
 
 PRESETS: dict[str, tuple[Step, ...]] = {
@@ -142,6 +191,17 @@ PRESETS: dict[str, tuple[Step, ...]] = {
     # inference run on the whole 48x48 face. Cheaper epochs, but it lost accuracy per CPU-minute in the fast
     # recipe's ablation (docs/experiments.md).
     "window": (Window(fraction=TEN_CROP_FRACTION), *_STANDARD),
+    # `standard`'s geometry with webcam conditions: exposure, low resolution, blur and noise (issue 34).
+    "webcam": (*_FLIP, Affine(scale=0.1, shift=0.1, degrees=15, p=0.5), *_WEBCAM),
+    # `webcam` with random zoomed crops (70-100 % of the area, so the whole face stays in the distribution that
+    # single-view inference sees) and random erasing.
+    "webcam_strong": (
+        *_FLIP,
+        ResizedCrop(scale=(0.7, 1.0), ratio=(0.9, 1.1), p=0.5),
+        Affine(scale=0.1, shift=0.1, degrees=15, p=0.5),
+        *_WEBCAM,
+        Erase(holes=(1, 2), side=(0.1, 0.25), p=0.5),
+    ),
 }
 """Preset name -> training augmentation steps, in order, each at the size the steps before it leave (the input
 size, unless a :class:`Window` shrank it)."""

@@ -13,6 +13,8 @@ from typing import Any
 
 import kornia.augmentation as K
 import torch
+import torch.nn.functional as F
+from kornia.augmentation._2d.intensity.base import IntensityAugmentationBase2D
 from torch import nn
 
 from fer_torch.data import augmentation_presets as presets
@@ -47,6 +49,45 @@ def _erase(step: presets.Erase, size: Size) -> nn.Module:
     return K.RandomErasing(scale=area, ratio=(low / high, high / low), value=0.0, p=step.p)
 
 
+class _PerSampleRange(IntensityAugmentationBase2D):
+    """A kornia augmentation drawing one value per sample uniformly in ``low``-``high`` (``params["value"]``)."""
+
+    def __init__(self, low: float, high: float, p: float) -> None:
+        super().__init__(p=p)
+        self.low, self.high = float(low), float(high)
+
+    def generate_parameters(self, batch_shape: tuple[int, ...]) -> dict[str, torch.Tensor]:
+        return {"value": torch.empty(batch_shape[0]).uniform_(self.low, self.high)}
+
+
+class RandomDownscale(_PerSampleRange):
+    """``A.Downscale`` (INTER_AREA down, INTER_LINEAR up) for batches: each selected sample goes down to its drawn
+    fraction of each side and back. Samples of one rounded size share one interpolation call."""
+
+    def apply_transform(self, input: torch.Tensor, params: dict[str, torch.Tensor], flags: dict[str, Any],
+                        transform: torch.Tensor | None = None) -> torch.Tensor:
+        height, width = input.shape[-2:]
+        output = input.clone()
+        selected = params["batch_prob"].to(input.device) > 0.5
+        sides = (params["value"].to(input.device) * min(height, width)).round().clamp(min=1)
+        for side in sides[selected].unique().tolist():
+            rows = torch.nonzero(selected & (sides == side)).flatten()
+            small = F.interpolate(input[rows], size=(max(1, round(height * side / min(height, width))),
+                                                     max(1, round(width * side / min(height, width)))), mode="area")
+            output[rows] = F.interpolate(small, size=(height, width), mode="bilinear", align_corners=False)
+        return output
+
+
+class RandomNoise(_PerSampleRange):
+    """``A.GaussNoise(std_range)`` for batches: Gaussian noise of a per-sample standard deviation (a fraction of the
+    ``[0, 1]`` range), clipped to it as albumentations clips uint8 images."""
+
+    def apply_transform(self, input: torch.Tensor, params: dict[str, torch.Tensor], flags: dict[str, Any],
+                        transform: torch.Tensor | None = None) -> torch.Tensor:
+        std = params["value"].to(input.device, input.dtype).view(-1, 1, 1, 1)
+        return (input + torch.randn_like(input) * std).clamp_(0.0, 1.0)
+
+
 _KORNIA: dict[type[presets.Step], Callable[[Any, Size], nn.Module]] = {
     presets.Flip: lambda step, size: K.RandomHorizontalFlip(p=step.p),
     presets.Affine: _affine,
@@ -56,6 +97,12 @@ _KORNIA: dict[type[presets.Step], Callable[[Any, Size], nn.Module]] = {
     presets.FractionCrop: _fraction_crop,
     presets.Window: lambda step, size: K.RandomCrop(step.window(size), p=1.0),
     presets.Erase: _erase,
+    presets.Gamma: lambda step, size: K.RandomGamma(gamma=step.gamma, p=step.p),
+    presets.Downscale: lambda step, size: RandomDownscale(*step.scale, p=step.p),
+    # "reflect" pads as cv2's default BORDER_REFLECT_101 does.
+    presets.Blur: lambda step, size: K.RandomGaussianBlur((step.kernel, step.kernel), step.sigma, p=step.p,
+                                                          border_type="reflect"),
+    presets.Noise: lambda step, size: RandomNoise(*step.std, p=step.p),
 }
 """Step type of :mod:`~fer_torch.data.augmentation_presets` -> its kornia module at image ``size``."""
 

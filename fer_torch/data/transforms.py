@@ -86,6 +86,11 @@ def _erase(step: presets.Erase, size: Size) -> list[A.BasicTransform]:
     return [A.CoarseDropout(num_holes_range=step.holes, hole_height_range=side, hole_width_range=side, p=step.p)]
 
 
+def _downscale(step: presets.Downscale, size: Size) -> list[A.BasicTransform]:
+    return [A.Downscale(scale_range=step.scale, p=step.p,
+                        interpolation_pair={"downscale": cv2.INTER_AREA, "upscale": cv2.INTER_LINEAR})]
+
+
 _ALBUMENTATIONS: dict[type[presets.Step], Callable[[Any, Size], list[A.BasicTransform]]] = {
     presets.Flip: lambda step, size: [A.HorizontalFlip(p=step.p)],
     presets.Affine: _affine,
@@ -99,6 +104,12 @@ _ALBUMENTATIONS: dict[type[presets.Step], Callable[[Any, Size], list[A.BasicTran
     presets.FractionCrop: _fraction_crop,
     presets.Window: _window,
     presets.Erase: _erase,
+    presets.Gamma: lambda step, size: [A.RandomGamma(gamma_limit=(100 * step.gamma[0], 100 * step.gamma[1]), p=step.p)],
+    presets.Downscale: _downscale,
+    presets.Blur: lambda step, size: [
+        A.GaussianBlur(blur_limit=(step.kernel, step.kernel), sigma_limit=step.sigma, p=step.p)
+    ],
+    presets.Noise: lambda step, size: [A.GaussNoise(std_range=step.std, p=step.p)],
 }
 """Step type of :mod:`~fer_torch.data.augmentation_presets` -> its albumentations transforms at image ``size``."""
 
