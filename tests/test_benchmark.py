@@ -4,6 +4,7 @@ import json
 import pytest
 
 from fer_torch.cli.benchmark import build_parser, main
+from fer_torch.errors import CheckpointError
 from fer_torch.fixtures.synthetic_video import BACKGROUNDS, face_frames
 from fer_torch.fixtures.untrained import save_checkpoint, untrained_classifier
 
@@ -31,6 +32,16 @@ def test_infer_suite_reports_fp32_bf16_and_onnxruntime(capsys):
     (row,) = table_rows(out)
     assert row[:3] == ["mouth_cnn", "1x43x72", "0.00M"] and len(row) == 10
     assert "onnxruntime ms/face | onnxruntime images/s |" in out and all(float(v) > 0 for v in row[8:])
+
+
+def test_infer_suite_times_model_files_at_their_own_architecture(tmp_path, capsys):
+    narrow = save_checkpoint(untrained_classifier("resnet_fer", stem_width=32), tmp_path / "s32.ckpt")
+    assert main(["infer", "--model-files", str(narrow), "--batch", "2", "--repeats", "1", "--budget", "0.1",
+                 "--no-bf16", "--no-onnx"]) == 0
+    (row,) = table_rows(capsys.readouterr().out)  # the file alone: no registry model without --models
+    assert row[:3] == ["s32.ckpt", "1x48x48", "2.80M"]
+    with pytest.raises(CheckpointError, match="none.ckpt: checkpoint not found"):  # the tool's one-line error
+        main(["infer", "--model-files", str(tmp_path / "none.ckpt"), "--no-bf16", "--no-onnx"])
 
 
 def test_data_suite_on_fixture_folders(fer_folder, capsys):

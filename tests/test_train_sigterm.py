@@ -13,15 +13,22 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
+import yaml
 
 from fer_torch.cli.train import run
 
 REPO = Path(__file__).resolve().parents[1]
 STOP_STEP = 6  # 4 batches an epoch: epoch 1, after its 2nd step
-ARGS = ["--config", str(REPO / "configs/seed002_bn_cnn.yaml"), "--data.batch_size", "16", "--trainer.deterministic",
-        "true", "--seed_everything", "7", "--model.model_kwargs", "{dropout: 0.25}", "--trainer.max_epochs", "2",
-        "--trainer.limit_val_batches", "1", "--trainer.enable_progress_bar", "false",
-        "--trainer.enable_model_summary", "false"]
+
+
+def training_args(config: str = "seed002_bn_cnn", *extra: str) -> list[str]:
+    """Two short, deterministic epochs of ``configs/<config>.yaml`` on the fixture (``--data.root`` added by callers)."""
+    return ["--config", str(REPO / f"configs/{config}.yaml"), "--data.batch_size", "16", "--trainer.deterministic",
+            "true", "--seed_everything", "7", "--trainer.max_epochs", "2", "--trainer.limit_val_batches", "1",
+            "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false", *extra]
+
+
+ARGS = training_args("seed002_bn_cnn", "--model.model_kwargs", "{dropout: 0.25}")
 
 
 class PauseAtStep(pl.Callback):
@@ -40,12 +47,15 @@ class PauseAtStep(pl.Callback):
             time.sleep(0.05)
 
 
-def _stop_with_sigterm(root: Path, out: Path, *extra: str, process_group: bool = False) -> tuple[str, str]:
-    """Run tools/train.py until global step STOP_STEP, SIGTERM it (or its whole process group); (stdout, stderr)."""
+def _stop_with_sigterm(root: Path, out: Path, *extra: str, process_group: bool = False, args: list[str] = ARGS,
+                       callbacks: tuple[dict, ...] = ()) -> tuple[str, str]:
+    """Run tools/train.py until global step STOP_STEP, SIGTERM it (or its whole process group); (stdout, stderr).
+
+    ``callbacks`` are the run's own (a config's list is replaced by the one given here, with the pause added)."""
     marker = out / "paused"
-    pause = [{"class_path": f"{__name__}.PauseAtStep", "init_args": {"marker": str(marker), "step": STOP_STEP}}]
-    args = [*ARGS, "--data.root", str(root), "--trainer.default_root_dir", str(out), "--trainer.callbacks",
-            json.dumps(pause), *extra]
+    pause = {"class_path": f"{__name__}.PauseAtStep", "init_args": {"marker": str(marker), "step": STOP_STEP}}
+    args = [*args, "--data.root", str(root), "--trainer.default_root_dir", str(out), "--trainer.callbacks",
+            json.dumps([*callbacks, pause]), *extra]
     paths = [str(REPO / "tests"), *filter(None, [os.environ.get("PYTHONPATH")])]  # tests/: PauseAtStep
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     proc = subprocess.Popen([sys.executable, "tools/train.py", *args], cwd=REPO, env=env, text=True,
@@ -89,13 +99,13 @@ def _resume_line(stdout: str, stderr: str) -> str:
     return line
 
 
-def _checked_resume(line: str, out: Path) -> list[str]:
+def _checked_resume(line: str, out: Path, config: str = "seed002_bn_cnn") -> list[str]:
     """Check the stop line names step STOP_STEP and ``last.ckpt``; returns the resume command's arguments."""
     prefix = f"stopped by SIGTERM at epoch 1 step {STOP_STEP}; resume with: "
     assert line.startswith(prefix), line
     command = shlex.split(line[len(prefix):])
     assert command[:2] == ["python", "tools/train.py"] and command[-2] == "--ckpt_path"
-    last = out / "seed002_bn_cnn" / "version_0" / "checkpoints" / "last.ckpt"
+    last = out / config / "version_0" / "checkpoints" / "last.ckpt"
     assert Path(command[-1]) == last
     checkpoint = torch.load(last, weights_only=True)
     assert (checkpoint["epoch"], checkpoint["global_step"]) == (1, STOP_STEP)
@@ -122,3 +132,19 @@ def test_sigterm_to_process_group_with_dataloader_workers_stops_gracefully(fer_f
                                 process_group=True)
     resumed = run(_checked_resume(_resume_line(*output), stopped))
     assert resumed.trainer.state.finished and resumed.trainer.global_step == 8
+
+
+def test_the_long_recipe_resumes_mid_epoch_to_the_uninterrupted_state(fer_folder, tmp_path):
+    # configs/fer2013_long.yaml's state beyond the default's: webcam augmentation (kornia, global RNG), MixUp/CutMix
+    # draws, the one-cycle schedule over the whole run and the EMA of the weights, all carried across the stop.
+    args = training_args("fer2013_long", "--data.loader", "device")
+    callbacks = tuple(yaml.safe_load((REPO / "configs/fer2013_long.yaml").read_text())["trainer"].get("callbacks", []))
+    stopped = tmp_path / "stopped"
+    line = _resume_line(*_stop_with_sigterm(fer_folder, stopped, args=args, callbacks=callbacks))
+    resumed = run(_checked_resume(line, stopped, "fer2013_long"))
+    full = run([*args, "--data.root", str(fer_folder), "--trainer.default_root_dir", str(tmp_path / "full")])
+    assert resumed.trainer.global_step == full.trainer.global_step == 8
+    for key in ("train/loss", "train/acc", "val/loss", "val/acc"):
+        assert torch.equal(resumed.trainer.callback_metrics[key], full.trainer.callback_metrics[key]), key
+    for (name, a), b in zip(full.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), name

@@ -15,12 +15,13 @@ import copy
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
 
 from fer_torch.device import torch_threads
+from fer_torch.errors import ConfigError
 from fer_torch.inference.classifier import LoadedClassifier, OnnxBackend, TorchBackend
 from fer_torch.labels import FER2013_CLASSES
 from fer_torch.models import create_model, list_models, model_input_spec
@@ -29,7 +30,11 @@ from fer_torch.spec import InputSpec
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``tools/benchmark.py infer``."""
-    parser.add_argument("--models", nargs="+", default=None, help="registry names (default: all)")
+    parser.add_argument("--models", nargs="+", default=None,
+                        help="registry names (default: all, or none when --model-files is given)")
+    parser.add_argument("--model-files", nargs="+", type=Path, default=None, metavar="FILE",
+                        help="also time these model files' networks (.ckpt or .safetensors, at their own input "
+                             "size), e.g. a new default beside the shipped one")
     parser.add_argument("--batch", type=int, default=64, help="batch size of the throughput column")
     parser.add_argument("--repeats", type=int, default=10, help="timed runs per measurement (at most; median kept)")
     parser.add_argument("--budget", type=float, default=5.0, help="seconds per measurement before repeats are cut")
@@ -119,6 +124,21 @@ def parity_report(root: Path, weights: Path | None) -> list[str]:
     return [*lines, ""]
 
 
+def networks(args: argparse.Namespace) -> Iterator[tuple[str, torch.nn.Module, InputSpec]]:
+    """``(row name, network in eval mode on args.device, input spec)`` of every requested registry model and model
+    file, one at a time."""
+    from fer_torch.model_io.model_file import read_model_file
+
+    for name in args.models or ([] if args.model_files else list_models()):
+        spec = model_input_spec(name)
+        yield name, create_model(name, num_classes=7, in_chans=spec.channels).to(args.device).eval(), spec
+    for path in args.model_files or []:
+        loaded = read_model_file(path, args.device)
+        if loaded.module is None:
+            raise ConfigError(f"{path}: --model-files takes torch model files (.ckpt, .safetensors), not {loaded.format}")
+        yield path.name, loaded.module.eval(), loaded.input_spec
+
+
 def run(args: argparse.Namespace) -> str:
     """Time every requested model with ``--threads`` torch threads (default: torch's); a markdown table."""
     with torch_threads(args.threads or torch.get_num_threads()):
@@ -128,7 +148,6 @@ def run(args: argparse.Namespace) -> str:
 def report(args: argparse.Namespace) -> str:
     """The timing table (and ``--parity-data``'s label parity) of every requested model."""
     parity = parity_report(args.parity_data, args.weights) if args.parity_data else []
-    names = args.models or list_models()
     header = ["model", "input", "params", "ms/face (b=1)", f"images/s (b={args.batch})", "repeats"]
     if args.bf16:
         header += ["bf16 ms/face", "bf16 images/s"]
@@ -136,9 +155,7 @@ def report(args: argparse.Namespace) -> str:
         header += ["onnxruntime ms/face", "onnxruntime images/s"]
     rows = [header, ["---"] * len(header)]
     device = torch.device(args.device)
-    for name in names:
-        spec = model_input_spec(name)
-        model = create_model(name, num_classes=7, in_chans=spec.channels).to(args.device).eval()
+    for name, model, spec in networks(args):
         shape = (spec.channels, *spec.image_size)
         params = sum(p.numel() for p in model.parameters())
         ms, ips, n = _measure(TorchBackend(model, device, "fp32"), shape, args)

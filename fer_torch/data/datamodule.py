@@ -137,6 +137,8 @@ class FERDataModule(pl.LightningDataModule):
             if loader == "device" else None
         )
         self._device_splits: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
+        self._train_batches: DeviceBatches | None = None
+        self._train_position: dict[str, int] | None = None  # a checkpoint's, for training batches not yet made
         if not 0 <= val_fraction < 1:
             raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
         check_val_split(val_split)
@@ -259,6 +261,18 @@ class FERDataModule(pl.LightningDataModule):
                              num_replicas=trainer.world_size if trainer is not None else 1,
                              rank=trainer.global_rank if trainer is not None else 0)
 
+    def state_dict(self) -> dict[str, Any]:
+        """Device path: where the training batches stand (epoch, batches handed out), so a mid-epoch checkpoint
+        resumes after them. Lightning checkpoints the loader too, but restores that only into a loader made after
+        the restore, and a schedule sized by ``trainer.estimated_stepping_batches`` (one-cycle) makes it before."""
+        return {"train_batches": self._train_batches.state_dict()} if self._train_batches is not None else {}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume the training batches where :meth:`state_dict` left them, whether or not they exist yet."""
+        self._train_position = state_dict.get("train_batches")
+        if self._train_batches is not None and self._train_position is not None:
+            self._train_batches.load_state_dict(self._train_position)
+
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         """Device path: uint8 batch -> float, training augmentation (fit's training loop only), normalization."""
         if self.hparams.loader != "device" or not isinstance(batch, (tuple, list)):
@@ -280,7 +294,12 @@ class FERDataModule(pl.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader | DeviceBatches:
         """Shuffled training batches with ``train_augment``."""
-        return self._batches("train", self.hparams.train_augment, shuffle=True)
+        batches = self._batches("train", self.hparams.train_augment, shuffle=True)
+        if isinstance(batches, DeviceBatches):
+            self._train_batches = batches
+            if self._train_position is not None:
+                batches.load_state_dict(self._train_position)
+        return batches
 
     def val_dataloader(self) -> DataLoader | DeviceBatches:
         """Validation batches, eval pipeline, fixed order."""
