@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import statistics
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 from skimage import data
 
+from fer_torch.benchmarks.robustness import corruption_report
 from fer_torch.cli.benchmark import main
 from fer_torch.cli.common import run_tool
 from fer_torch.errors import ConfigError
@@ -19,6 +21,8 @@ from fer_torch.fixtures.synthetic_images import make_synthetic_samples
 from fer_torch.fixtures.untrained import save_checkpoint, untrained_classifier
 from fer_torch.inference.crops import face_crops
 from fer_torch.inference.detectors import Detection
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def model_rows(report: str) -> list[list[str]]:
@@ -189,3 +193,11 @@ def test_bad_arguments_are_one_line_and_exit_2(argv, message, fer_folder, checkp
     assert run_tool(main, ["robustness", "--weights", str(checkpoint), *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("name, report", [("default_66.5.json", corruption_report)])
+def test_the_documented_default_rows_are_the_committed_runs(name, report):
+    """docs/benchmarks.md shows the rows (and the full-frame detection line) of the JSON committed beside it."""
+    result = json.loads((DOCS / "robustness" / name).read_text())
+    shown = [line for line in report(result) if line.startswith("| fer_default") or " found " in line]
+    assert shown and all(line in (DOCS / "benchmarks.md").read_text() for line in shown)
