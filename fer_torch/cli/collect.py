@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fer_torch.cli.common import ToolArgumentParser
+from fer_torch.cli.common import ToolArgumentParser, invoked_as
 from fer_torch.cli.live import add_detector_arguments, detector_options
 from fer_torch.errors import ConfigError
 from fer_torch.labels import canonical_name, canonical_names
@@ -130,5 +130,16 @@ def main(argv: list[str] | None = None) -> int:
             with open_source(path) as source:
                 result = collector.capture(source, label)
             report(result)
-    print(f"dataset: {args.root} (load it with load_splits(root, source='webcam'))")
+    print(f"dataset: {args.root}; fine-tune the default model on it:\n  {training_command(args.root)}")
     return 0
+
+
+def training_command(root: Path) -> str:
+    """The command that fine-tunes the default model on the collection at ``root``, with the classes it holds."""
+    import shlex
+
+    from fer_torch.data.readers import list_class_names
+
+    classes = f"[{','.join(list_class_names(root, 'webcam'))}]"
+    return shlex.join([*invoked_as("train"), "--config", "webcam_finetune", "--data.root", str(root),
+                       "--data.classes", classes])
