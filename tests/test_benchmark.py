@@ -116,6 +116,18 @@ def test_live_suite_rejects_arch_with_weights(tmp_path, capsys):
     assert "give --arch or --weights, not both" in capsys.readouterr().err
 
 
+def test_help_lists_each_suite_in_whole_sentences(capsys):
+    from fer_torch.benchmarks import SUITES
+    from fer_torch.cli.benchmark import suite_summary
+
+    with pytest.raises(SystemExit):
+        build_parser([]).parse_args(["--help"])
+    listing = " ".join(capsys.readouterr().out.split())
+    for suite in SUITES:
+        summary = suite_summary(suite)
+        assert summary.endswith(".") and summary.split(". ")[0].rstrip(".") in listing
+
+
 def test_all_runs_every_suite_with_its_defaults():
     parser = build_parser()
     assert parser.parse_args(["all"]).suite == "all"
