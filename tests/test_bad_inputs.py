@@ -64,8 +64,7 @@ CASES = [
     # evaluate.py
     case("evaluate", "--data {folder} --output {out}/r --split nosplit", "argument --split: invalid choice"),
     case("evaluate", "--data {folder} --output {out}/r --batch-size many", "argument --batch-size: invalid int"),
-    case("evaluate", "--dat {folder} --output {out}/r", "unrecognized arguments: --dat"),  # never read as --data
-    case("evaluate", "--data {folder} --output {out}/r --tta flp", "argument --tta: invalid choice: 'flp'"),
+    case("evaluate", "--dat {folder} --output {out}/r", "required: --data; did you mean --data?"),  # not read as --data
     case("evaluate", "--data {folder} --output {out}/r --batchsize 4", "did you mean --batch-size?"),
     case("evaluate", "--weights {bad}/notimg.txt --data {folder} --output {out}/r",
          "{bad}/notimg.txt: cannot load checkpoint (not a Lightning checkpoint, safetensors weights, TorchScript or "

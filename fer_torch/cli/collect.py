@@ -130,16 +130,22 @@ def main(argv: list[str] | None = None) -> int:
             with open_source(path) as source:
                 result = collector.capture(source, label)
             report(result)
-    print(f"dataset: {args.root}; fine-tune the default model on it:\n  {training_command(args.root)}")
+    command = training_command(args.root)
+    print(f"dataset: {args.root}" + (f"; fine-tune the default model on it:\n  {command}" if command else ""))
     return 0
 
 
-def training_command(root: Path) -> str:
-    """The command that fine-tunes the default model on the collection at ``root``, with the classes it holds."""
+def training_command(root: Path) -> str | None:
+    """The command that fine-tunes the default model on the collection at ``root`` with the classes it holds
+    (None while it holds none)."""
     import shlex
 
     from fer_torch.data.readers import list_class_names
+    from fer_torch.errors import DataError
 
-    classes = f"[{','.join(list_class_names(root, 'webcam'))}]"
+    try:
+        classes = list_class_names(root, "webcam")
+    except (DataError, OSError):  # nothing captured yet
+        return None
     return shlex.join([*invoked_as("train"), "--config", "webcam_finetune", "--data.root", str(root),
-                       "--data.classes", classes])
+                       "--data.classes", f"[{','.join(classes)}]"]) if classes else None

@@ -33,16 +33,26 @@ class ToolArgumentParser(argparse.ArgumentParser):
         self.add_argument(VERBOSE_OPTION, action="store_true",
                           help=f"show the library notices and warnings hidden by default (or {VERBOSE_ENV}=1)")
 
+    def parse_known_args(self, args=None, namespace=None):
+        self._given = list(sys.argv[1:] if args is None else args)  # for error()'s suggestion
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> NoReturn:
         raise ConfigError(f"{message}{self.suggestion(message)} (see {self.prog} --help)")
 
     def suggestion(self, message: str) -> str:
-        """``"; did you mean --data?"`` for the first unrecognized option of ``message``, else ``""``."""
-        if not message.startswith("unrecognized arguments: "):
-            return ""
-        wrong = next((arg for arg in message.split()[2:] if arg.startswith("--")), None)
+        """``"; did you mean --data?"`` for the first option that is not one of this parser's: the first
+        unrecognized one of ``message``, or, when a required option is missing, one given on the command line."""
         options = [option[2:] for action in self._actions for option in action.option_strings if option[:2] == "--"]
-        return did_you_mean(wrong.split("=", 1)[0][2:], options, prefix="--") if wrong else ""
+        if message.startswith("unrecognized arguments: "):
+            given = message.split()[2:]
+        elif message.startswith("the following arguments are required: "):
+            given = getattr(self, "_given", [])
+        else:
+            return ""
+        wrong = [arg.split("=", 1)[0][2:] for arg in given if arg.startswith("--")]
+        wrong = [name for name in wrong if name not in options]
+        return did_you_mean(wrong[0], options, prefix="--") if wrong else ""
 
 
 class WeightsOption(argparse.Action):

@@ -279,7 +279,7 @@ def instantiate(argv: list[str], cli_class: type[FERTrainCLI] = FERTrainCLI) -> 
 
 def fit(cli: FERTrainCLI) -> StopPoint | None:
     """Fit, resuming from ``--ckpt_path`` (``weights_only=True``); a run that fails before its first checkpoint
-    leaves no ``version_N/`` behind. Returns where a SIGTERM stopped the fit (:class:`GracefulStop`), else None."""
+    leaves no ``version_N/`` behind, nor the empty folders it made for it. Returns where a SIGTERM stopped the fit (:class:`GracefulStop`), else None."""
     ckpt_path = cli.config.get("ckpt_path")
     log_dir = Path(cli.trainer.log_dir) if cli.trainer.log_dir else None
     new_run = log_dir is not None and not log_dir.exists()
