@@ -81,6 +81,8 @@ def documented_commands() -> list[tuple[str, str, list[str], list[tuple[str, str
                     written.append(file)
                 while words and ASSIGNMENT.match(words[0]):  # OMP_NUM_THREADS=1 python tools/…
                     words = words[1:]
+                if words and words[-1] == "&":  # run in the background: the command is the same
+                    words = words[:-1]
                 if found := tool_of(words):
                     commands.append((f"{document.relative_to(REPO)}:{line_no}: {line[:70]}", *found, list(written)))
     return commands
