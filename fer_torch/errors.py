@@ -17,6 +17,10 @@ class UnknownClassError(DataError):
     """A class name (folder name, config entry) is not a known emotion."""
 
 
+class MissingClassError(UnknownClassError):
+    """A class asked for (``data.classes``) is not in the data."""
+
+
 class EmptySplitError(DataError):
     """A requested split holds no samples."""
 

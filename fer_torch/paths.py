@@ -36,7 +36,7 @@ def default_weights() -> Path:
         raise CheckpointError(
             f"no default model: ${WEIGHTS_ENV} is not set and {DEFAULT_WEIGHTS} is missing; pass a model file "
             f"(--weights PATH), or train one (fer-train --config fer2013_resnet_fer), export it (fer-export "
-            f"RUN/checkpoints/last.ckpt --format weights --output {WRITABLE_WEIGHTS_HINT}) and set "
+            f"--weights RUN/checkpoints/best.ckpt --format weights --output {WRITABLE_WEIGHTS_HINT}) and set "
             f"{WEIGHTS_ENV}={WRITABLE_WEIGHTS_HINT}")
     return DEFAULT_WEIGHTS
 

@@ -18,6 +18,7 @@ from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar, overload
 
 from fer_torch.errors import ConfigError, FERError
+from fer_torch.suggest import unknown_name
 
 T = TypeVar("T")
 PLUGIN_GROUP = "fer_torch.plugins"
@@ -78,7 +79,7 @@ class Registry(Generic[T]):
         """The entry registered as ``name``, importing a lazy one."""
         load_plugins()
         if name not in self._entries:
-            raise self.error(f"unknown {self.kind} {name!r}; choose from {', '.join(self.names())}")
+            raise self.error(unknown_name(self.kind, name, self.names()))
         entry = self._entries[name]
         if isinstance(entry, str):
             module, _, attribute = entry.partition(":")

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from fer_torch.registry import Registry
+from fer_torch.suggest import did_you_mean
 
 T = TypeVar("T")
 
@@ -63,7 +64,7 @@ def checked_entry(registry: Registry[T], name: str, options: Mapping[str, Any] |
     for key in unknown:
         others = tuple(o for o in registry.names() if key in (option_names(registry.get(o)) or ()))
         takers.setdefault(others, []).append(key)
-    clauses = [_misplaced(keys, others, registry.kind, name) for others, keys in takers.items()]
+    clauses = [_misplaced(keys, others, registry.kind, name, taken) for others, keys in takers.items()]
     takes = f"takes: {', '.join(_in_signature_order(entry, taken))}" if taken else "takes no options"
     raise registry.error(f"{registry.kind}_options: {'; '.join(clauses)} ({registry.kind} {name!r} {takes})")
 
@@ -72,9 +73,9 @@ def _in_signature_order(function: Callable[..., Any], names: set[str]) -> list[s
     return [p for p in inspect.signature(function).parameters if p in names]
 
 
-def _misplaced(keys: list[str], others: tuple[str, ...], kind: str, name: str) -> str:
+def _misplaced(keys: list[str], others: tuple[str, ...], kind: str, name: str, taken: set[str]) -> str:
     if not others:
-        return f"unknown option{'s' if len(keys) > 1 else ''} {', '.join(keys)}"
+        return f"unknown option{'s' if len(keys) > 1 else ''} {', '.join(keys)}{did_you_mean(keys[0], sorted(taken))}"
     verb = "combines" if len(keys) == 1 else "combine"
     return f"{', '.join(keys)} {verb} with {kind} {_or_list(others)}, not {name!r}"
 

@@ -26,12 +26,40 @@ def test_train_suite_times_both_paths_in_both_precisions(capsys):
         assert lit > 0 and bare > 0 and ratio == pytest.approx(lit / bare, rel=0.05, abs=0.01)  # cells are rounded
 
 
-def test_infer_suite_reports_fp32_bf16_and_onnxruntime(capsys):
-    assert main(["infer", "--models", "mouth_cnn", "--batch", "4", "--repeats", "1", "--budget", "0.1"]) == 0
+class FakeClock:
+    """A timer under which every timed call takes ``seconds``: a CPU of any speed."""
+
+    def __init__(self, seconds: float) -> None:
+        self.now, self.step = 0.0, seconds / 2  # two readings per timed call
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+@pytest.mark.parametrize("seconds", [10e-6, 2.0])  # mouth_cnn in onnxruntime on a fast CPU; a very slow one
+def test_infer_suite_reports_fp32_bf16_and_onnxruntime(capsys, monkeypatch, seconds):
+    from fer_torch.benchmarks import infer
+
+    monkeypatch.setattr(infer, "clock", FakeClock(seconds))
+    assert main(["infer", "--models", "mouth_cnn", "--batch", "4", "--repeats", "1", "--budget", "0.1",
+                 "--threads", "1"]) == 0
     out = capsys.readouterr().out
+    assert out.startswith("Machine: ") and ", 1 torch threads," in out.splitlines()[0]
+    assert "### Inference (cpu, 1 threads," in out
     (row,) = table_rows(out)
     assert row[:3] == ["mouth_cnn", "1x43x72", "0.00M"] and len(row) == 10
-    assert "onnxruntime ms/face | onnxruntime images/s |" in out and all(float(v) > 0 for v in row[8:])
+    assert "onnxruntime ms/face | onnxruntime images/s |" in out
+    for ms, images_per_s in (row[3:5], row[6:8], row[8:10]):  # fp32, bf16, onnxruntime
+        assert float(ms) == pytest.approx(seconds * 1000, rel=0.01)  # 3 significant digits, never 0.0
+        assert float(images_per_s) == pytest.approx(4 / seconds, rel=0.01)
+
+
+def test_significant_keeps_three_digits_of_small_and_large_figures():
+    from fer_torch.benchmarks.timing import significant
+
+    assert [significant(v) for v in (0.01, 0.012345, 1.2345, 38.94, 323.0, 6545.2, 0.0)] == [
+        "0.0100", "0.0123", "1.23", "38.9", "323", "6545", "0"]
 
 
 def test_infer_suite_times_model_files_at_their_own_architecture(tmp_path, capsys):
@@ -97,6 +125,18 @@ def test_live_suite_rejects_arch_with_weights(tmp_path, capsys):
 
     assert run_tool(main, ["live", "--arch", "bn_cnn", "--weights", str(tmp_path / "x.ckpt")]) == 2
     assert "give --arch or --weights, not both" in capsys.readouterr().err
+
+
+def test_help_lists_each_suite_in_whole_sentences(capsys):
+    from fer_torch.benchmarks import SUITES
+    from fer_torch.cli.benchmark import suite_summary
+
+    with pytest.raises(SystemExit):
+        build_parser([]).parse_args(["--help"])
+    listing = " ".join(capsys.readouterr().out.split())
+    for suite in SUITES:
+        summary = suite_summary(suite)
+        assert summary.endswith(".") and summary.split(". ")[0].rstrip(".") in listing
 
 
 def test_all_runs_every_suite_with_its_defaults():

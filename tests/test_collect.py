@@ -38,6 +38,7 @@ def test_video_with_label_gives_face_and_mouth_crops_the_reader_loads(video, tmp
     faces = load_splits(root, source="webcam", region="face")["train"]
     mouths = load_splits(root, source="webcam", region="mouth")["train"]
     assert len(faces) == len(mouths) == 5 and faces.class_names == ("happy",)
+    assert f"python tools/train.py --config webcam_finetune --data.root {root} --data.classes '[happy]'" in out
     height, width = mouths.image(0).shape[:2]
     assert height / width == pytest.approx(MOUTH_ASPECT, abs=0.05)
     assert "happy: wrote 5 face + 5 mouth crops" in out

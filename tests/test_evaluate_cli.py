@@ -91,6 +91,21 @@ def test_evaluate_writes_consistent_files(checkpoints, fer_folder, tmp_path, cap
     assert "| happy |" in (out / "report.md").read_text()
 
 
+def test_without_output_the_report_goes_to_reports_model_split(checkpoints, fer_folder, tmp_path, capsys,
+                                                               monkeypatch):
+    from fer_torch.cli.evaluate import default_output
+
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_evaluate(["--weights", checkpoints["base"], "--data", fer_folder, "--split", "val"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "reports" / "base_val" / "metrics.json").is_file()
+    assert out.rstrip().endswith(f"to {Path('reports') / 'base_val'}")
+    run_checkpoint = Path("runs/seed004_bn_cnn/version_0/checkpoints/best.ckpt")
+    assert default_output([str(run_checkpoint)], "test") == Path("reports/seed004_bn_cnn_version_0_best_test")
+    assert default_output(["a.ckpt", "b.ckpt"], "val") == Path("reports/ensemble_val")
+    assert default_output(None, "val").name.endswith("_val")
+
+
 def test_csv_and_folder_forms_give_the_same_metrics(checkpoints, fer_folder, fer_csv, tmp_path, capsys):
     results = []
     for data in (fer_folder, fer_csv):

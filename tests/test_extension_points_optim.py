@@ -77,14 +77,15 @@ def test_registered_optimizer_and_scheduler_train_through_the_cli(dummies, fer_f
 @pytest.mark.parametrize(
     ("args", "expect"),
     [
-        (["--model.optimizer", "nadam"], f"unknown optimizer 'nadam'; choose from adam, adamw, sgd, {DUMMY_OPTIMIZER}"),
+        (["--model.optimizer", "nadam"],
+         f"unknown optimizer 'nadam'; did you mean 'adam'? choose from adam, adamw, sgd, {DUMMY_OPTIMIZER}"),
         (["--model.scheduler", "step"],
          f"unknown scheduler 'step'; choose from cosine, none, onecycle, plateau, {DUMMY_SCHEDULER}"),
         (["--model.optimizer", DUMMY_OPTIMIZER, "--model.optimizer_options", "{nesterov: true}"],
          f"optimizer_options: nesterov combines with optimizer sgd, not '{DUMMY_OPTIMIZER}' "
          f"(optimizer '{DUMMY_OPTIMIZER}' takes: dampening)"),
         (["--model.scheduler_options.pattience", "3"],
-         "scheduler_options: unknown option pattience (scheduler 'plateau' takes: monitor, mode, factor, patience, "
+         "scheduler_options: unknown option pattience; did you mean 'patience'? (scheduler 'plateau' takes: monitor, mode, factor, patience, "
          "min_lr, min_delta, time_decay)"),
         (["--model.scheduler", "cosine"],  # the config's plateau options stay unless replaced
          "scheduler_options: monitor, mode, factor, patience, min_delta combine with scheduler plateau, not 'cosine' "

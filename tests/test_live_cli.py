@@ -1,5 +1,7 @@
 """tools/live.py on synthetic astronaut videos: headless logs, face ids, output frames, errors, clean stops."""
 
+import re
+
 import cv2
 import numpy as np
 import pandas as pd
@@ -86,6 +88,30 @@ def test_max_frames_and_image_outputs(checkpoint, one_face_video, tmp_path, caps
     assert code == 0, err
     assert cv2.imread(str(tmp_path / "annotated.jpg")).shape == (240, 320, 3)
     assert "frames: 1 (1 with a face)" in out
+    header, face = out.splitlines()[0], next(line for line in out.splitlines() if line.startswith("face #"))
+    assert "smoothing" not in header and "detecting at scale" not in header  # neither applies to a photo
+    assert re.fullmatch(r"face #\d+ at x=\d+ y=\d+ w=\d+ h=\d+: (\w+ 0\.\d\d(, |$)){3}", face), face
+
+
+def test_the_session_summary_gives_probabilities_not_a_count_of_one():
+    from fer_torch.apps.live_session import SessionSummary
+    from fer_torch.inference.predictor import FaceResult
+
+    classes = ("happy", "sad", "neutral")
+
+    def face(probabilities, face_id=0):
+        probabilities = np.array(probabilities)
+        label = classes[int(probabilities.argmax())]
+        return FaceResult((10, 20, 30, 40), label, float(probabilities.max()), probabilities, classes, face_id=face_id)
+
+    photo = SessionSummary(classes)
+    photo.add([face([0.90, 0.04, 0.06])])
+    assert photo.format().splitlines()[1] == "face #0 at x=10 y=20 w=30 h=40: happy 0.90, neutral 0.06, sad 0.04"
+    video = SessionSummary(classes)
+    for probabilities in ([0.8, 0.1, 0.1], [0.4, 0.5, 0.1]):
+        video.add([face(probabilities)])
+    assert video.format().splitlines()[1] == (
+        "face #0: 2 frames: happy 1 (50%), sad 1 (50%); mean probabilities: happy 0.60, sad 0.30, neutral 0.10")
 
 
 def test_cuda_without_cuda_exits_2(checkpoint, one_face_video, capsys):

@@ -158,7 +158,8 @@ def test_registry_lists_every_seed_architecture():
 
 
 def test_unknown_model_lists_registered_names():
-    with pytest.raises(ModelError, match=r"unknown model 'vgg17'; registered models: bn_cnn, .*vgg16, vgg19"):
+    with pytest.raises(ModelError,
+                       match=r"unknown model 'vgg17'; did you mean 'vgg1[69]' or 'vgg1[69]'\? choose from bn_cnn, .*vgg19"):
         create_model("vgg17", 7)
     with pytest.raises(ModelError, match="unknown model"):
         model_input_spec("nope")

@@ -123,6 +123,20 @@ def test_lightning_checkpoint_with_prefixed_keys(tmp_path):
     assert not torch.equal(three_classes.head.fc1.weight, source.head.fc1.weight)
 
 
+def test_a_head_left_out_for_another_class_count_is_not_reported_as_ignored(tmp_path, caplog):
+    """Fine-tuning a 7-class checkpoint for 3 classes drops its head on purpose: no "ignored tensors" warning."""
+    import logging
+
+    source = create_model("resnet_fer", 7)
+    path = tmp_path / "seven.ckpt"
+    torch.save({"state_dict": {f"model.{k}": v for k, v in source.state_dict().items()}}, path)
+    model = create_model("resnet_fer", 3)
+    with caplog.at_level(logging.INFO, logger="fer_torch"):
+        report = load_weights_file(model, path)
+    assert not report.head_loaded and report.ignored == []
+    assert "ignored" not in caplog.text and "head not loaded" in caplog.text
+
+
 def test_rgb_file_into_grayscale_model_sums_first_conv(tmp_path):
     source = create_model("resnet_fer", 7, in_chans=3)
     state = dict(source.backbone.state_dict())

@@ -35,7 +35,7 @@ def test_refusals_are_one_line_errors_of_the_registry_kind():
     things.register("csv", 1)
     with pytest.raises(DataError, match="data source name 'csv' is already registered"):
         things.register("csv", 2)
-    with pytest.raises(DataError, match=r"unknown data source 'cvs'; choose from csv"):
+    with pytest.raises(DataError, match=r"unknown data source 'cvs'; did you mean 'csv'\? choose from csv"):
         things.get("cvs")
     with pytest.raises(DataError, match="must be 'package.module:attribute'"):
         things.register("lazy", "no_colon")

@@ -112,9 +112,21 @@ def _checked_resume(line: str, out: Path, config: str = "seed002_bn_cnn") -> lis
     return command[2:]
 
 
+def _checked_summary(stdout: str, out: Path) -> None:
+    """The end-of-run summary after a SIGTERM: the run folder, best.ckpt (epoch 0), last.ckpt where it stopped."""
+    run_dir = out / "seed002_bn_cnn" / "version_0"
+    assert f"Results saved to {run_dir}" in stdout
+    best = run_dir / "checkpoints" / "best.ckpt"
+    assert f"best checkpoint: {best} (epoch 0: val acc " in stdout and best.is_file()
+    assert f"last checkpoint: {run_dir / 'checkpoints' / 'last.ckpt'} (epoch 1 step {STOP_STEP}, where SIGTERM " in stdout
+    assert f"python tools/evaluate.py --weights {best} --data " in stdout
+
+
 def test_sigterm_mid_epoch_saves_last_ckpt_that_resumes_exactly(fer_folder, tmp_path):
     stopped = tmp_path / "stopped"
-    line = _resume_line(*_stop_with_sigterm(fer_folder, stopped))
+    stdout, stderr = _stop_with_sigterm(fer_folder, stopped)
+    line = _resume_line(stdout, stderr)
+    _checked_summary(stdout, stopped)
     resumed = run(_checked_resume(line, stopped))
     full = run([*ARGS, "--data.root", str(fer_folder), "--trainer.default_root_dir", str(tmp_path / "full"),
                 "--trainer.callbacks", "[]"])

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import numpy as np
 
 from fer_torch.inference.drawing import draw_faces
 from fer_torch.inference import detect_ahead as ahead
@@ -76,7 +77,8 @@ class FaceLog:
 
 @dataclass
 class SessionSummary:
-    """What a live session saw: frames, faces, speed and each face's label counts."""
+    """What a live session saw: frames, faces, speed, and per face its label counts, summed probabilities and last
+    box."""
 
     class_names: tuple[str, ...]
     frames: int = 0
@@ -86,13 +88,19 @@ class SessionSummary:
     stop_reason: str = "end of source"
     skipped: int = 0  # unreadable images of a folder source
     label_counts: dict[int, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    probability_sums: dict[int, np.ndarray] = field(default_factory=dict)
+    boxes: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
 
     def add(self, faces: list[FaceResult]) -> None:
         self.frames += 1
         self.frames_with_faces += bool(faces)
         self.faces += len(faces)
         for face in faces:
-            self.label_counts[-1 if face.face_id is None else face.face_id][face.label] += 1
+            fid = -1 if face.face_id is None else face.face_id
+            self.label_counts[fid][face.label] += 1
+            probabilities = np.asarray(face.probabilities, dtype=np.float64)
+            self.probability_sums[fid] = self.probability_sums.get(fid, 0) + probabilities
+            self.boxes[fid] = tuple(int(v) for v in face.box)
 
     @property
     def fps(self) -> float:
@@ -103,15 +111,27 @@ class SessionSummary:
         return {fid: {name: counts[name] for name in self.class_names}
                 for fid, counts in sorted(self.label_counts.items())}
 
-    def format(self) -> str:
+    def mean_probabilities(self, face_id: int) -> dict[str, float]:
+        """A face's probabilities averaged over the frames it was seen in, highest first."""
+        mean = self.probability_sums[face_id] / sum(self.label_counts[face_id].values())
+        return dict(sorted(zip(self.class_names, mean.tolist()), key=lambda item: -item[1]))
+
+    def format(self, top: int = 3) -> str:
+        """The session in lines: one for the whole, then one per face. A single image gives each face's box and
+        ``top`` probabilities; a video or camera each face's label counts and ``top`` mean probabilities."""
         lines = [f"frames: {self.frames} ({self.frames_with_faces} with a face), faces: {self.faces}, "
                  f"{self.fps:.1f} frames/s; stopped: {self.stop_reason}"]
         if self.skipped:
             lines[0] += f"; {self.skipped} unreadable image(s) skipped"
         for fid, counts in self.histogram().items():
+            probabilities = ", ".join(f"{name} {p:.2f}" for name, p in list(self.mean_probabilities(fid).items())[:top])
+            if self.frames == 1:
+                x, y, w, h = self.boxes[fid]
+                lines.append(f"face #{fid} at x={x} y={y} w={w} h={h}: {probabilities}")
+                continue
             total = sum(counts.values())
             parts = ", ".join(f"{name} {n} ({n / total:.0%})" for name, n in counts.items() if n)
-            lines.append(f"face #{fid}: {total} frames: {parts}")
+            lines.append(f"face #{fid}: {total} frames: {parts}; mean probabilities: {probabilities}")
         return "\n".join(lines)
 
     def save_histogram(self, path: str | Path, max_faces: int | None = None) -> Path:

@@ -20,12 +20,16 @@ from pathlib import Path
 
 import torch
 
+from fer_torch.benchmarks.timing import significant
 from fer_torch.device import torch_threads
 from fer_torch.errors import ConfigError
 from fer_torch.inference.classifier import LoadedClassifier, OnnxBackend, TorchBackend
 from fer_torch.labels import FER2013_CLASSES
 from fer_torch.models import create_model, list_models, model_input_spec
 from fer_torch.spec import InputSpec
+
+clock = time.perf_counter
+"""The timer of every measurement (a test replaces it to play a CPU of any speed)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,9 +67,9 @@ def _seconds_per_call(fn: Callable[[], object], repeats: int, budget: float, exp
     n = max(1, min(repeats, int(budget / max(expected, 1e-6))))
     times = []
     for _ in range(n):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times), n
 
 
@@ -87,9 +91,9 @@ def _measure(backend: TorchBackend | OnnxBackend, shape: tuple[int, ...], args: 
         return call
 
     call_one = run(1)
-    start = time.perf_counter()
+    start = clock()
     call_one()  # warm-up, and the first guess of a call's time
-    single, _ = _seconds_per_call(call_one, args.repeats, args.budget, time.perf_counter() - start)
+    single, _ = _seconds_per_call(call_one, args.repeats, args.budget, clock() - start)
     batched, n = _seconds_per_call(run(args.batch), args.repeats, args.budget, single * args.batch)
     return single * 1000, args.batch / batched, n
 
@@ -159,14 +163,14 @@ def report(args: argparse.Namespace) -> str:
         shape = (spec.channels, *spec.image_size)
         params = sum(p.numel() for p in model.parameters())
         ms, ips, n = _measure(TorchBackend(model, device, "fp32"), shape, args)
-        row = [name, "x".join(map(str, shape)), f"{params / 1e6:.2f}M", f"{ms:.1f}", f"{ips:.0f}", str(n)]
+        row = [name, "x".join(map(str, shape)), f"{params / 1e6:.2f}M", significant(ms), significant(ips), str(n)]
         if args.bf16:  # the conversion live.py and evaluate.py make, on a copy
             ms16, ips16, _ = _measure(TorchBackend(copy.deepcopy(model), device, "bf16"), shape, args)
-            row += [f"{ms16:.1f}", f"{ips16:.0f}"]
+            row += [significant(ms16), significant(ips16)]
         if args.onnx:
             with tempfile.TemporaryDirectory() as tmp:
                 msx, ipsx, _ = _measure(_onnx_backend(model, spec, Path(tmp), args), shape, args)
-            row += [f"{msx:.1f}", f"{ipsx:.0f}"]
+            row += [significant(msx), significant(ipsx)]
         rows.append(row)
         del model
     precision = "fp32 and bf16 channels-last" if args.bf16 else "fp32"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterable
 from contextlib import nullcontext
@@ -12,6 +13,15 @@ import torch
 import torch.nn.functional as F
 
 from pytorch_lightning.callbacks import Callback
+
+
+def significant(value: float, digits: int = 3) -> str:
+    """``value`` with at least ``digits`` significant digits and no exponent: 0.0123, 1.23, 123, 12345 (a time of
+    a few microseconds in milliseconds never reads 0.0)."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{decimals}f}"
 
 
 def bare_step_images_per_s(model: torch.nn.Module, optimizer: torch.optim.Optimizer,

@@ -7,6 +7,7 @@ import argparse
 import ast
 import importlib
 import importlib.util
+import re
 from collections.abc import Collection
 from pathlib import Path
 
@@ -14,21 +15,23 @@ from fer_torch.benchmarks import QUICK_SUITES, SUITES
 from fer_torch.cli.common import ToolArgumentParser
 
 
-def machine_line() -> str:
-    """One line naming the machine the figures come from."""
+def machine_line(threads: int | None = None) -> str:
+    """One line naming the machine the figures come from, with the torch threads the suite runs with
+    (``threads``: its ``--threads``, else torch's default)."""
     import torch
 
     from fer_torch.hardware import cpu_name
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return f"Machine: {cpu_name()}, {torch.get_num_threads()} torch threads, {gpu}; torch {torch.__version__}"
+    return f"Machine: {cpu_name()}, {threads or torch.get_num_threads()} torch threads, {gpu}; torch {torch.__version__}"
 
 
 def suite_summary(name: str) -> str:
-    """First docstring line of a suite module, read without importing it (suites import torch)."""
+    """First paragraph of a suite module's docstring, in whole sentences, read without importing it (suites import
+    torch)."""
     origin = importlib.util.find_spec(f"fer_torch.benchmarks.{name}").origin
     doc = ast.get_docstring(ast.parse(Path(origin).read_text())) or name
-    return doc.splitlines()[0]
+    return " ".join(doc.split("\n\n")[0].split())
 
 
 def suite_module(name: str):
@@ -51,7 +54,8 @@ def build_parser(with_options: Collection[str] = SUITES) -> argparse.ArgumentPar
     parser = ToolArgumentParser(prog="benchmark.py", description=__doc__)
     sub = parser.add_subparsers(dest="suite", required=True)
     for name in SUITES:
-        suite_parser = sub.add_parser(name, help=suite_summary(name))
+        summary = suite_summary(name)
+        suite_parser = sub.add_parser(name, help=re.split(r"(?<=\.)\s", summary)[0], description=summary)
         if name in with_options:
             suite_module(name).add_arguments(suite_parser)
     sub.add_parser("all", help=f"every suite but robustness and recipe with its defaults, in one run "
@@ -65,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     chosen = next((a for a in argv if a in SUITES), None)
     args = build_parser([chosen] if chosen else []).parse_args(argv)
-    print(machine_line() + "\n")
+    print(machine_line(getattr(args, "threads", None)) + "\n")
     suites = QUICK_SUITES if args.suite == "all" else (args.suite,)
     for name in suites:
         module = suite_module(name)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fer_torch.cli.common import ToolArgumentParser
+from fer_torch.cli.common import ToolArgumentParser, invoked_as
 from fer_torch.cli.live import add_detector_arguments, detector_options
 from fer_torch.errors import ConfigError
 from fer_torch.labels import canonical_name, canonical_names
@@ -130,5 +130,22 @@ def main(argv: list[str] | None = None) -> int:
             with open_source(path) as source:
                 result = collector.capture(source, label)
             report(result)
-    print(f"dataset: {args.root} (load it with load_splits(root, source='webcam'))")
+    command = training_command(args.root)
+    print(f"dataset: {args.root}" + (f"; fine-tune the default model on it:\n  {command}" if command else ""))
     return 0
+
+
+def training_command(root: Path) -> str | None:
+    """The command that fine-tunes the default model on the collection at ``root`` with the classes it holds
+    (None while it holds none)."""
+    import shlex
+
+    from fer_torch.data.readers import list_class_names
+    from fer_torch.errors import DataError
+
+    try:
+        classes = list_class_names(root, "webcam")
+    except (DataError, OSError):  # nothing captured yet
+        return None
+    return shlex.join([*invoked_as("train"), "--config", "webcam_finetune", "--data.root", str(root),
+                       "--data.classes", f"[{','.join(classes)}]"]) if classes else None

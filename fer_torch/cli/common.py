@@ -13,7 +13,9 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import NoReturn
 
+from fer_torch.console import VERBOSE_ENV, VERBOSE_OPTION, quiet_console, verbose_requested
 from fer_torch.errors import ConfigError, FERError
+from fer_torch.suggest import did_you_mean
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -21,13 +23,36 @@ EXIT_INTERRUPTED = 130
 
 class ToolArgumentParser(argparse.ArgumentParser):
     """``argparse.ArgumentParser`` whose usage errors go through :func:`run_tool` as one line (no usage block), and
-    whose program name is the one the user typed: ``fer-live`` when run as a console script, else ``live.py``."""
+    whose program name is the one the user typed: ``fer-live`` when run as a console script, else ``live.py``.
 
-    def __init__(self, *args, prog: str | None = None, **kwargs) -> None:
-        super().__init__(*args, prog=console_script() or prog, **kwargs)
+    Options are never abbreviated (``--dat`` is not ``--data``), and every tool takes ``--verbose``
+    (:func:`run_tool` reads it before parsing)."""
+
+    def __init__(self, *args, prog: str | None = None, allow_abbrev: bool = False, **kwargs) -> None:
+        super().__init__(*args, prog=console_script() or prog, allow_abbrev=allow_abbrev, **kwargs)
+        self.add_argument(VERBOSE_OPTION, action="store_true",
+                          help=f"show the library notices and warnings hidden by default (or {VERBOSE_ENV}=1)")
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._given = list(sys.argv[1:] if args is None else args)  # for error()'s suggestion
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:
-        raise ConfigError(f"{message} (see {self.prog} --help)")
+        raise ConfigError(f"{message}{self.suggestion(message)} (see {self.prog} --help)")
+
+    def suggestion(self, message: str) -> str:
+        """``"; did you mean --data?"`` for the first option that is not one of this parser's: the first
+        unrecognized one of ``message``, or, when a required option is missing, one given on the command line."""
+        options = [option[2:] for action in self._actions for option in action.option_strings if option[:2] == "--"]
+        if message.startswith("unrecognized arguments: "):
+            given = message.split()[2:]
+        elif message.startswith("the following arguments are required: "):
+            given = getattr(self, "_given", [])
+        else:
+            return ""
+        wrong = [arg.split("=", 1)[0][2:] for arg in given if arg.startswith("--")]
+        wrong = [name for name in wrong if name not in options]
+        return did_you_mean(wrong[0], options, prefix="--") if wrong else ""
 
 
 class WeightsOption(argparse.Action):
@@ -63,11 +88,15 @@ def console_script() -> str | None:
     return invoked if invoked.startswith("fer-") else None
 
 
+def script_name(tool: str) -> str:
+    """The console-script name of a tool: ``inspect_data`` -> ``fer-inspect-data``."""
+    return "fer-" + tool.replace("_", "-")
+
+
 def invoked_as(tool: str) -> list[str]:
-    """How the user started ``tool``: ``["fer-train"]`` as a console script, else ``["python", "tools/train.py"]``
-    (for the commands a tool prints, such as the one that resumes a run)."""
-    script = console_script()
-    return [script] if script else ["python", f"tools/{tool}.py"]
+    """How the user would start ``tool`` the way this process was started: ``["fer-train"]`` from a console
+    script, else ``["python", "tools/train.py"]`` (for the commands a tool prints: resume, evaluate …)."""
+    return [script_name(tool)] if console_script() else ["python", f"tools/{tool}.py"]
 
 
 def one_line(message: str) -> str:
@@ -88,7 +117,9 @@ def report_error(message: str) -> int:
 
 
 def run_tool(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> int:
-    """Run a tool's ``main``; a :class:`FERError` or an unreadable/unwritable file becomes ``error: …`` and exit 2."""
+    """Run a tool's ``main`` on a quiet console (:func:`~fer_torch.console.quiet_console`, unless ``--verbose``); a
+    :class:`FERError` or an unreadable/unwritable file becomes ``error: …`` and exit 2."""
+    quiet_console(verbose_requested(sys.argv[1:] if argv is None else argv))
     try:
         code = main(argv)
     except FERError as exc:

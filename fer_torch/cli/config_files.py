@@ -16,6 +16,7 @@ from typing import Any
 
 from fer_torch.errors import ConfigError
 from fer_torch.paths import CONFIGS_DIR
+from fer_torch.suggest import did_you_mean
 
 # Top-level keys the LightningCLI parser accepts (tests/test_bad_inputs.py checks them against the parser).
 SECTIONS = ("config", "print_config", "seed_everything", "trainer", "model", "data", "optimizer", "lr_scheduler",
@@ -106,8 +107,24 @@ def read_config(path: str | Path) -> dict[str, Any]:
                           f"got a {type(config).__name__}")
     unknown = [k for k in config if k not in SECTIONS]
     if unknown:
-        raise ConfigError(f"{path}: unknown section {unknown[0]!r}; expected one of {', '.join(SECTIONS)}")
+        hint = did_you_mean(unknown[0], SECTIONS) or ";"
+        raise ConfigError(f"{path}: unknown section {unknown[0]!r}{hint} expected one of {', '.join(SECTIONS)}")
     return config
+
+
+def dotted_get(config: Any, key: str) -> Any:
+    """``config["model"]["arch"]`` for ``key="model.arch"``; None where a part is missing."""
+    for part in key.split("."):
+        if not isinstance(config, dict) or part not in config:
+            return None
+        config = config[part]
+    return config
+
+
+def file_setting(key: str, configs: list[str | Path]) -> Path | None:
+    """The last of ``configs`` (each after the configs it extends) whose YAML sets the dotted ``key``."""
+    applied = [file for config in configs for file in (*base_chain(config), Path(config))]
+    return next((file for file in reversed(applied) if dotted_get(read_config(file), key) is not None), None)
 
 
 def base_chain(path: str | Path) -> list[Path]:

@@ -8,6 +8,7 @@ accuracy, macro F1, n and images/s. With ``--sequence-n``, also the per-class re
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from fer_torch.choices import PRECISION_CHOICES, TTA_MODES, VOTES
 from fer_torch.cli.common import ToolArgumentParser, add_weights_argument
@@ -44,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ToolArgumentParser(prog="evaluate.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data_arguments(parser)
-    parser.add_argument("--output", required=True, help="directory for the report files")
+    parser.add_argument("--output", help="directory for the report files (default: reports/<model>_<split>, "
+                                         "printed at the end)")
     parser.add_argument("--ensemble-weights", type=float, nargs="+", metavar="W",
                         help="ensemble: one weight per --weights (weighted mean)")
     parser.add_argument("--model-classes-only", action="store_true",
@@ -57,8 +59,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def default_output(weights: list[str] | None, split: str) -> Path:
+    """``reports/<model>_<split>``: the model file's stem (the default model's without ``--weights``), its run's name
+    and version first for a run's checkpoint (``seed004_bn_cnn_version_0_best``), ``ensemble`` for several."""
+    from fer_torch.paths import default_weights_or_none
+
+    model = Path(weights[0]) if weights else default_weights_or_none() or Path("model")
+    name = model.stem
+    if model.parent.name == "checkpoints":
+        run = model.parent.parent
+        name = f"{run.parent.name}_{run.name}_{name}"
+    return Path("reports") / f"{'ensemble' if weights and len(weights) > 1 else name}_{split}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.output = args.output or default_output(args.weights, args.split)
     from fer_torch.evaluation.runner import OUTPUT_FILES, evaluate, write_evaluation
     from fer_torch.evaluation.sequence import write_sequence_plots
 

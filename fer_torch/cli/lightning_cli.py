@@ -26,10 +26,13 @@ from pytorch_lightning.loggers.csv_logs import ExperimentWriter
 from pytorch_lightning.utilities import rank_zero_info
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+from fer_torch.callbacks.best_checkpoint import BestCheckpoint
 from fer_torch.callbacks.graceful_stop import GracefulStop, StopPoint
 from fer_torch.callbacks.seeding import EpochReseeding
 from fer_torch.cli.common import one_line
 from fer_torch.cli.config_files import BASE_KEY, base_chain
+from fer_torch.cli.parse_errors import explain_parse_error
+from fer_torch.cli.resume import resumed_run_dir
 from fer_torch.data.datamodule import FERDataModule, resolve_input_spec, resolve_loader
 from fer_torch.errors import CheckpointError, ConfigError
 from fer_torch.hardware import cpu_mode, cpu_name
@@ -49,9 +52,8 @@ class ExtendingConfigFile(ActionConfigFile):
     """
 
     def __call__(self, parser, cfg, values, option_string=None) -> None:
-        for base in base_chain(values):
-            self.apply_config(parser, cfg, self.dest, str(base))
-        self.apply_config(parser, cfg, self.dest, values)
+        for path in [*base_chain(values), values]:
+            self.apply_config(parser, cfg, self.dest, str(path))
         cfg[BASE_KEY] = None  # applied: a run's saved config.yaml is complete without it
 
 
@@ -59,22 +61,23 @@ class FERTrainCLI(LightningCLI):
     """LightningCLI with the model <-> datamodule links (the architecture to the data, whose input spec defaults to
     the architecture's; input spec, channels and classes back to the model) and the default callbacks and loggers.
 
-    :class:`EpochReseeding` and :class:`GracefulStop` are trainer defaults: Lightning appends them to the config's
-    ``trainer.callbacks``.
+    :class:`EpochReseeding`, :class:`GracefulStop` and :class:`BestCheckpoint` are trainer defaults: Lightning
+    appends them to the config's ``trainer.callbacks``.
 
-    Parse errors raise :class:`jsonargparse.ArgumentError` (``exit_on_error=False``) instead of printing the
-    whole usage block: :func:`build_cli` turns them into one-line :class:`ConfigError`.
+    Options are never abbreviated (``--trainer.max_epoch`` is not ``--trainer.max_epochs``). Parse errors raise
+    :class:`ConfigError` (``exit_on_error=False``) with a "did you mean" instead of printing the whole usage
+    block (:func:`~fer_torch.cli.parse_errors.explain_parse_error`).
     """
 
     def __init__(self, args: list[str] | None = None, **kwargs: Any) -> None:
-        parser_kwargs = {"exit_on_error": False, **kwargs.pop("parser_kwargs", {})}
+        parser_kwargs = {"exit_on_error": False, "allow_abbrev": False, **kwargs.pop("parser_kwargs", {})}
         super().__init__(
             FERClassifier,
             FERDataModule,
             args=args,
             run=False,
             seed_everything_default=42,
-            trainer_defaults={"callbacks": [EpochReseeding(), GracefulStop()]},
+            trainer_defaults={"callbacks": [EpochReseeding(), GracefulStop(), BestCheckpoint()]},
             save_config_kwargs={"overwrite": True},
             parser_kwargs=parser_kwargs,
             **kwargs,
@@ -87,6 +90,13 @@ class FERTrainCLI(LightningCLI):
         parser.add_argument("-c", "--config", action=ExtendingConfigFile,
                             help="YAML config file; `base_config:` in it names the config it extends")
         return parser
+
+    def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
+        """LightningCLI's parsing; an error names the closest known options (:func:`explain_parse_error`)."""
+        try:
+            super().parse_arguments(parser, args)
+        except ArgumentError as exc:
+            raise ConfigError(explain_parse_error(str(exc), parser.get_defaults().keys(), list(args or []))) from None
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_argument(f"--{BASE_KEY}", type=str | None, default=None,
@@ -233,17 +243,6 @@ def default_loggers(root_dir: str, name: str, version: str | int | None = None) 
     return [csv_logger, TensorBoardLogger(root_dir, name=name, version=csv_logger.version, default_hp_metric=False)]
 
 
-def resumed_run_dir(ckpt_path: str | None) -> Path | None:
-    """The run directory ``<root>/<name>/version_N`` a ``--ckpt_path`` inside ``version_N/checkpoints/`` belongs to."""
-    if not ckpt_path:
-        return None
-    checkpoints = Path(ckpt_path).resolve().parent
-    run_dir = checkpoints.parent
-    if checkpoints.name == "checkpoints" and (run_dir / "metrics.csv").is_file():
-        return run_dir
-    return None
-
-
 def check_resume_checkpoint(path: str) -> None:
     """Refuse a ``--ckpt_path`` that is not a training checkpoint, reading it with ``weights_only=True``.
 
@@ -280,10 +279,11 @@ def instantiate(argv: list[str], cli_class: type[FERTrainCLI] = FERTrainCLI) -> 
 
 def fit(cli: FERTrainCLI) -> StopPoint | None:
     """Fit, resuming from ``--ckpt_path`` (``weights_only=True``); a run that fails before its first checkpoint
-    leaves no ``version_N/`` behind. Returns where a SIGTERM stopped the fit (:class:`GracefulStop`), else None."""
+    leaves no ``version_N/`` behind, nor the empty folders it made for it. Returns where a SIGTERM stopped the fit (:class:`GracefulStop`), else None."""
     ckpt_path = cli.config.get("ckpt_path")
     log_dir = Path(cli.trainer.log_dir) if cli.trainer.log_dir else None
     new_run = log_dir is not None and not log_dir.exists()
+    made = [d for d in (log_dir.parent, log_dir.parent.parent) if not d.exists()] if new_run else []
     try:
         cli.trainer.fit(cli.model, datamodule=cli.datamodule, ckpt_path=ckpt_path, weights_only=True)
     except SIGTERMException:
@@ -294,5 +294,8 @@ def fit(cli: FERTrainCLI) -> StopPoint | None:
     except BaseException:
         if new_run and log_dir.is_dir() and not any(log_dir.rglob("*.ckpt")):
             shutil.rmtree(log_dir, ignore_errors=True)
+            for folder in made:  # runs/<config>/ when this run made them and left them empty
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
         raise
     return None

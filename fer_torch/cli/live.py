@@ -137,13 +137,18 @@ def run_live(args: argparse.Namespace) -> int:
     display = use_display(not args.no_display, "running headless (no window)")
     # The fast detection is for streams: a folder's images are unrelated (no box to track from one to the next)
     # and a photo's faces may be small.
+    # Tracking and smoothing are for streams too: one face's probabilities are not averaged across unrelated images.
     stream_source = source.kind in ("camera", "video")
-    detect_every, detect_scale = (args.detect_every, args.detect_scale) if stream_source else (1, 1.0)
-    print(f"{source.kind} {source.name}: {args.detector} detector, {predictor.region} model "
-          f"({', '.join(predictor.class_names)}) on {device}: {predictor.backend_line}, "
-          f"detecting at scale {detect_scale} every {detect_every} frame(s), "
-          f"smoothing over {args.smooth} frame(s)", flush=True)
-    stream = StreamPredictor(predictor, args.smooth, args.smooth_method, detect_every=detect_every,
+    detect_every, detect_scale, smooth = (
+        (args.detect_every, args.detect_scale, args.smooth) if stream_source else (1, 1.0, 1))
+    header = (f"{source.kind} {source.name}: {args.detector} detector, {predictor.region} model "
+              f"({', '.join(predictor.class_names)}) on {device}: {predictor.backend_line}")
+    if stream_source:
+        header += f", detecting at scale {detect_scale} every {detect_every} frame(s)"
+    if smooth > 1:
+        header += f", smoothing over {smooth} frames"
+    print(header, flush=True)
+    stream = StreamPredictor(predictor, smooth, args.smooth_method, detect_every=detect_every,
                              detect_scale=detect_scale)
     summary, output = record_session(source, stream, output=args.output, log=args.log, display=display,
                                      max_frames=args.max_frames, bars=not args.no_bars,

@@ -7,16 +7,11 @@ import sys
 from collections.abc import Callable
 from importlib import import_module
 
-from fer_torch.cli.common import run_tool
+from fer_torch.cli.common import run_tool, script_name
 
 TOOLS = ("benchmark", "collect", "ensemble_select", "evaluate", "export", "inspect_data", "live", "plot_curves",
          "serve", "summary", "train")
 """Modules of :mod:`fer_torch.cli` that are tools; ``tools/<tool>.py`` and the script ``fer-<tool>`` run each."""
-
-
-def script_name(tool: str) -> str:
-    """The console-script name of a tool: ``inspect_data`` -> ``fer-inspect-data``."""
-    return "fer-" + tool.replace("_", "-")
 
 
 def run(tool: str, argv: list[str] | None = None) -> int:

@@ -21,7 +21,10 @@ from typing import TYPE_CHECKING
 
 from fer_torch.cli.common import invoked_as
 from fer_torch.cli.config_files import SECTIONS, base_chain, copy_config, list_configs, resolve_config
+from fer_torch.cli.resume import with_run_settings
+from fer_torch.console import VERBOSE_OPTION
 from fer_torch.errors import ConfigError
+from fer_torch.suggest import close_matches
 
 if TYPE_CHECKING:
     from fer_torch.cli.lightning_cli import FERTrainCLI
@@ -46,6 +49,7 @@ options:
                         --model.pretrained null
   --ckpt_path CKPT      resume from a last.ckpt (read with weights_only=True); logs continue in its run
   --print_config        print the resolved config and exit
+  --verbose             show the library notices and warnings hidden by default (or FER_TORCH_VERBOSE=1)
   --seed_everything N   random seed (default 42)
   --float32_matmul_precision P  highest | high | medium for the process (configs/trainer/gpu.yaml: high, TF32)
 
@@ -84,8 +88,11 @@ def check_options(argv: list[str]) -> None:
         if not arg.startswith("--"):
             continue
         key = arg[2:].split("=", 1)[0]
-        if key.split(".", 1)[0] not in (*SECTIONS, "help"):
-            raise ConfigError(f"unknown option {arg.split('=', 1)[0]!r}; sections are {', '.join(SECTIONS)} "
+        section, dot, rest = key.partition(".")
+        if section not in (*SECTIONS, "help"):
+            meant = [f"--{name}{dot}{rest}" for name in close_matches(section, SECTIONS)]
+            hint = f"did you mean {' or '.join(meant)}? " if meant else ""
+            raise ConfigError(f"unknown option {arg.split('=', 1)[0]!r}; {hint}sections are {', '.join(SECTIONS)} "
                               "(see train.py --help)")
         if key == "ckpt_path":
             value = arg.split("=", 1)[1] if "=" in arg else (argv[i + 1] if i + 1 < len(argv) else "")
@@ -99,7 +106,8 @@ def build_cli(argv: list[str] | None = None, cli_class: type[FERTrainCLI] | None
               parse_only: bool = False) -> FERTrainCLI:
     """Parse ``argv`` (default ``sys.argv[1:]``) after the light checks; ``parse_only`` instantiates nothing
     (:class:`~fer_torch.cli.lightning_cli.ParseOnlyCLI`)."""
-    args = resolve_config_args(sys.argv[1:] if argv is None else list(argv))
+    args = resolve_config_args([a for a in (sys.argv[1:] if argv is None else argv) if a != VERBOSE_OPTION])
+    args = with_run_settings(args)
     check_config_files(args)
     check_options(args)
     from fer_torch.cli.lightning_cli import FERTrainCLI, ParseOnlyCLI, instantiate
@@ -122,7 +130,8 @@ def resume_command(argv: list[str], checkpoint: str | Path) -> str:
 
 
 def run(argv: list[str] | None = None) -> FERTrainCLI:
-    """Parse configs and overrides, fit (resuming from ``--ckpt_path`` when given); returns the CLI.
+    """Parse configs and overrides, fit (resuming from ``--ckpt_path`` when given), print what the run made
+    (:func:`~fer_torch.cli.run_summary.run_summary`); returns the CLI.
 
     A SIGTERM stops the fit after the current step with a resumable ``last.ckpt`` and one line on stderr saying how
     to resume (:class:`~fer_torch.callbacks.graceful_stop.GracefulStop`).
@@ -130,13 +139,17 @@ def run(argv: list[str] | None = None) -> FERTrainCLI:
     args = sys.argv[1:] if argv is None else list(argv)
     cli = build_cli(args)
     from fer_torch.cli.lightning_cli import check_resume_checkpoint, fit
+    from fer_torch.cli.run_summary import run_summary
 
     if cli.config.get("ckpt_path"):
         check_resume_checkpoint(cli.config.ckpt_path)
     stop = fit(cli)
-    if stop is not None and cli.trainer.is_global_zero:
+    if not cli.trainer.is_global_zero:
+        return cli
+    if stop is not None:
         print(f"stopped by SIGTERM at epoch {stop.epoch} step {stop.step}; resume with: "
               f"{resume_command(args, stop.checkpoint)}", file=sys.stderr, flush=True)
+    print("\n".join(run_summary(cli.trainer, cli.config.data.get("root"), stop)), flush=True)
     return cli
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fer_torch.errors import ConfigError
+from fer_torch.suggest import unknown_name
 
 Size = tuple[int, int]
 
@@ -223,5 +224,5 @@ def step_sizes(steps: Sequence[Step], size: Size) -> list[Size]:
 def preset_steps(name: str) -> tuple[Step, ...]:
     """The steps of preset ``name``; :class:`~fer_torch.errors.ConfigError` for an unknown name."""
     if name not in PRESETS:
-        raise ConfigError(f"unknown augmentation preset {name!r}; choose from {', '.join(PRESETS)}")
+        raise ConfigError(unknown_name("augmentation preset", name, PRESETS))
     return PRESETS[name]

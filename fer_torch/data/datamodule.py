@@ -21,7 +21,7 @@ from fer_torch.data.readers import list_class_names, load_splits, select_classes
 from fer_torch.data.samples import Samples
 from fer_torch.data.transforms import build_augmentation, build_transform
 from fer_torch.data.val_splits import apply_val_split, check_val_split
-from fer_torch.errors import ConfigError, EmptySplitError
+from fer_torch.errors import ConfigError, EmptySplitError, MissingClassError
 from fer_torch.labels import canonical_names
 from fer_torch.spec import InputSpec
 
@@ -202,15 +202,20 @@ class FERDataModule(pl.LightningDataModule):
         if "val" not in raw and "train" in raw and self.hparams.val_fraction > 0:  # e.g. Kaggle train.csv
             raw["train"], raw["val"] = stratified_split(raw["train"], self.hparams.val_fraction, self.hparams.split_seed)
         classes = list(self.class_names)
-        self._splits = {
-            split: select_classes(
-                samples,
-                classes=classes,
-                max_per_class=self.max_per_class if split == "train" else None,
-                seed=self.hparams.split_seed,
-            )
-            for split, samples in raw.items()
-        }
+        try:
+            self._splits = {
+                split: select_classes(
+                    samples,
+                    classes=classes,
+                    max_per_class=self.max_per_class if split == "train" else None,
+                    seed=self.hparams.split_seed,
+                )
+                for split, samples in raw.items()
+            }
+        except MissingClassError as exc:
+            present = ",".join(dict.fromkeys(name for samples in raw.values() for name in samples.class_names))
+            raise MissingClassError(f"{self.root}: {exc}; train on the classes it has with --data.classes "
+                                    f"'[{present}]' (data.classes in a config)") from None
 
     def samples(self, split: str) -> Samples:
         """The loaded :class:`Samples` of ``split`` (``train``/``val``/``test``); loads on first use."""

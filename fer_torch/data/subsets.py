@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 
 from fer_torch.data.samples import UNLABELED, Samples
-from fer_torch.errors import DataError, UnknownClassError
+from fer_torch.errors import DataError, MissingClassError, UnknownClassError
 from fer_torch.labels import canonical_name, canonical_names, remap_table
 
 
@@ -24,7 +24,7 @@ def select_classes(samples: Samples, classes: Sequence[str] | None = None,
     target = canonical_names(classes) if classes is not None else present
     missing = [name for name in target if name not in present]
     if missing:
-        raise UnknownClassError(f"class(es) {', '.join(missing)} not in the data (it has {', '.join(present)})")
+        raise MissingClassError(f"class(es) {', '.join(missing)} not in the data (it has {', '.join(present)})")
     table = np.append(np.asarray(remap_table(present, target), dtype=np.int64), UNLABELED)  # index -1 -> -1
     labels = table[samples.labels]
     keep = (labels >= 0) | (samples.labels == UNLABELED)

@@ -10,6 +10,7 @@ from fer_torch.errors import CheckpointError, ConfigError
 from fer_torch.labels import canonical_names, remap_table
 
 from fer_torch.choices import VOTES  # noqa: E402  (listed by tools without torch)
+from fer_torch.suggest import unknown_name
 
 
 def align_columns(probs: torch.Tensor, source: Sequence[str], target: Sequence[str], what: str = "model") -> torch.Tensor:
@@ -30,7 +31,7 @@ def combine_probabilities(probs: Sequence[torch.Tensor], weights: Sequence[float
     if not probs:
         raise ConfigError("an ensemble needs at least one model")
     if vote not in VOTES:
-        raise ConfigError(f"unknown vote {vote!r}; choose from {', '.join(VOTES)}")
+        raise ConfigError(unknown_name("vote", vote, VOTES))
     w = torch.ones(len(probs)) if weights is None else torch.as_tensor(weights, dtype=torch.float32)
     if w.numel() != len(probs) or (w < 0).any() or w.sum() <= 0:
         raise ConfigError(f"need {len(probs)} non-negative weights with a positive sum, got {list(map(float, w))}")

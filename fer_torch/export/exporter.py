@@ -11,6 +11,7 @@ import numpy as np
 from fer_torch.errors import FERError
 from fer_torch.export.writers import WRITERS
 from fer_torch.inference.classifier import LoadedClassifier
+from fer_torch.suggest import unknown_name
 
 
 class ExportError(FERError, RuntimeError):
@@ -62,7 +63,7 @@ def export_model(classifier: LoadedClassifier, fmt: str, output: str | Path, cro
     it on ``crops``; the file is kept only when probabilities differ by at most ``tolerance`` and labels agree on
     at least ``min_agreement`` of the crops."""
     if fmt not in WRITERS:
-        raise ExportError(f"unknown export format {fmt!r}; choose from {', '.join(WRITERS)}")
+        raise ExportError(unknown_name("export format", fmt, WRITERS))
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.stem}.partial{output.suffix}")

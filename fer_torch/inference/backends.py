@@ -17,6 +17,7 @@ from fer_torch.errors import ConfigError
 from fer_torch.extras import available
 from fer_torch.inference.classifier import LoadedClassifier, OnnxBackend
 from fer_torch.device import onnx_session
+from fer_torch.suggest import unknown_name
 
 BACKENDS = BACKEND_CHOICES
 PROBE_RUNS = 30
@@ -65,7 +66,7 @@ def with_backend(classifier: LoadedClassifier, backend: str = "auto") -> tuple[L
     """``classifier`` running on ``backend`` (``auto``: onnxruntime when installed, on the CPU, and faster than
     torch in the probe) and one line saying what runs and why."""
     if backend not in BACKENDS:
-        raise ConfigError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+        raise ConfigError(unknown_name("backend", backend, BACKENDS))
     torch_name = f"torch {classifier.precision}"
     if classifier.module is None:  # an .onnx file: onnxruntime is its only engine
         if backend == "torch":

@@ -16,6 +16,7 @@ import torchvision.transforms.v2.functional as TF
 from fer_torch.choices import TTA_MODES  # noqa: F401  (listed by tools without torch)
 from fer_torch.data.augmentation_presets import ten_crop_size
 from fer_torch.errors import ConfigError
+from fer_torch.suggest import unknown_name
 
 Forward = Callable[[torch.Tensor], torch.Tensor]
 
@@ -30,13 +31,13 @@ def augmented_views(batch: torch.Tensor, mode: str) -> list[torch.Tensor]:
         size = list(batch.shape[-2:])
         crops = TF.ten_crop(batch, list(ten_crop_size(*size)))
         return [TF.resize(c, size, antialias=True) for c in crops]
-    raise ConfigError(f"unknown TTA mode {mode!r}; choose from {', '.join(TTA_MODES)}")
+    raise ConfigError(unknown_name("TTA mode", mode, TTA_MODES))
 
 
 def with_tta(forward: Forward, mode: str = "none") -> Forward:
     """Wrap ``forward`` (batch -> logits) into batch -> class probabilities averaged over the ``mode`` views."""
     if mode not in TTA_MODES:
-        raise ConfigError(f"unknown TTA mode {mode!r}; choose from {', '.join(TTA_MODES)}")
+        raise ConfigError(unknown_name("TTA mode", mode, TTA_MODES))
 
     def predict_proba(batch: torch.Tensor) -> torch.Tensor:
         views = augmented_views(batch, mode)

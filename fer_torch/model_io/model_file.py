@@ -83,7 +83,9 @@ def _read_checkpoint(path: Path, device: torch.device) -> ModelFile:
     except pickle.UnpicklingError as exc:
         raise CheckpointError(_refusal(path, exc)) from None
     except Exception as exc:  # torch raises many types for a bad file; report one line
-        raise CheckpointError(f"{path}: cannot load checkpoint ({_NOT_A_MODEL}: {_first_line(exc)})") from None
+        # torch's reasons for a file that is no torch.save archive at all are bare key codes ("101"): say that.
+        reason = _first_line(exc) if zipfile.is_zipfile(path) else "not a torch.save file either"
+        raise CheckpointError(f"{path}: cannot load checkpoint ({_NOT_A_MODEL}; {reason})") from None
     hparams = data.get("hyper_parameters") if isinstance(data, dict) else None
     if not isinstance(hparams, dict) or "arch" not in hparams or not isinstance(data.get("state_dict"), dict):
         raise CheckpointError(f"{path}: cannot load checkpoint (it holds no fer-torch model: expected a Lightning "

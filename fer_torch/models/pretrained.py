@@ -327,6 +327,7 @@ def load_weights_file(model: "FERNet", path: str | os.PathLike) -> LoadReport:
             head_loaded = True
         else:
             _log.info("%s: head not loaded (its shapes differ from this model's, e.g. another class count)", path)
+            used |= {head_prefix + k for k in head_target}  # a head left out on purpose is not "ignored"
     ignored = [k for k in state if k not in used and not k.endswith("num_batches_tracked")]
     if ignored:
         _log.warning("%s: ignored %d tensors outside the model (e.g. %s)", path, len(ignored), ", ".join(ignored[:3]))

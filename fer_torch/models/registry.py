@@ -20,6 +20,7 @@ from fer_torch.models.base import FERNet
 from fer_torch.models.pretrained import PretrainedArg, is_weights_file, load_weights_file
 from fer_torch.registry import Registry
 from fer_torch.spec import InputSpec
+from fer_torch.suggest import unknown_name
 
 Factory = Callable[..., FERNet]
 _BUILD_ARGUMENTS = ("num_classes", "in_chans", "pretrained")  # every factory's; create_model passes them
@@ -73,7 +74,7 @@ def list_models() -> list[str]:
 def model_entry(name: str) -> ModelEntry:
     """The :class:`ModelEntry` registered as ``name``; an unknown name is a :class:`ModelError` listing them."""
     if name not in MODELS:
-        raise ModelError(f"unknown model {name!r}; registered models: {', '.join(list_models())}")
+        raise ModelError(unknown_name("model", name, list_models()))
     return MODELS.get(name)
 
 
