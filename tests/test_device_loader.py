@@ -149,6 +149,18 @@ def test_a_webcam_step_applies_at_its_probability_on_both_paths(monkeypatch, ste
         assert abs(changed - 0.3) < 0.07, (step, changed)  # binomial sd 0.02
 
 
+@pytest.mark.parametrize("border, corner_is_edge", [("replicate", True), ("reflect", False)])
+def test_affine_border_fills_alike_on_both_paths(monkeypatch, border, corner_is_edge):
+    framed = _asymmetric_images(1, 48)[0] // 2  # interior 0-127 inside a 1-px frame of 200
+    framed[[0, -1], :] = framed[:, [0, -1]] = 200
+    monkeypatch.setitem(PRESETS, "pinned", (Affine(scale=0.0, shift=0.0, degrees=45, p=1.0, border=border),))
+    _, host, device = _augment_both("pinned", 20, framed)
+    for outputs in (host, device):  # any turn samples the corners from outside the face
+        turned = [out for out in outputs if not np.allclose(out, framed / 255, atol=0.05)]
+        corners = np.array([out[[0, 0, -1, -1], [0, -1, 0, -1]] for out in turned])
+        assert len(turned) > 5 and np.allclose(corners, 200 / 255, atol=0.02) == corner_is_edge
+
+
 @pytest.mark.parametrize("preset", list(PRESETS))
 def test_every_preset_of_the_one_table_builds_on_both_backends(preset):
     steps = PRESETS[preset]

@@ -25,9 +25,11 @@ from fer_torch.spec import InputSpec
 
 
 def _affine(step: presets.Affine, size: Size) -> nn.Module:
-    # albumentations' BORDER_REFLECT_101 is grid_sample's "reflection" up to the edge pixel's repeat.
+    # albumentations' BORDER_REFLECT_101 is grid_sample's "reflection" up to the edge pixel's repeat; BORDER_REPLICATE
+    # is its "border".
     return K.RandomAffine(degrees=step.degrees, translate=(step.shift, step.shift),
-                          scale=(1 - step.scale, 1 + step.scale), padding_mode="reflection", p=step.p)
+                          scale=(1 - step.scale, 1 + step.scale), p=step.p,
+                          padding_mode="border" if step.border == "replicate" else "reflection")
 
 
 def _brightness_contrast(step: presets.BrightnessContrast, size: Size) -> nn.Module:

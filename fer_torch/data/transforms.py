@@ -58,7 +58,7 @@ def _affine(step: presets.Affine, size: Size) -> list[A.BasicTransform]:
             scale=(1 - step.scale, 1 + step.scale),
             translate_percent=(-step.shift, step.shift),
             rotate=(-step.degrees, step.degrees),
-            border_mode=cv2.BORDER_REFLECT_101,
+            border_mode=cv2.BORDER_REPLICATE if step.border == "replicate" else cv2.BORDER_REFLECT_101,
             p=step.p,
         )
     ]
