@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from fer_torch.benchmarks.robustness import corruption_report
+from fer_torch.benchmarks.robustness import corruption_report, full_frame_report
 from fer_torch.cli.benchmark import main
 from fer_torch.cli.common import run_tool
 from fer_torch.errors import ConfigError
@@ -195,7 +195,8 @@ def test_bad_arguments_are_one_line_and_exit_2(argv, message, fer_folder, checkp
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("name, report", [("default_66.5.json", corruption_report)])
+@pytest.mark.parametrize("name, report", [("default_66.5.json", corruption_report),
+                                          ("default_66.5_full_frame.json", full_frame_report)])
 def test_the_documented_default_rows_are_the_committed_runs(name, report):
     """docs/benchmarks.md shows the rows (and the full-frame detection line) of the JSON committed beside it."""
     result = json.loads((DOCS / "robustness" / name).read_text())
