@@ -30,7 +30,7 @@ class FakeClock:
     """A timer under which every timed call takes ``seconds``: a CPU of any speed."""
 
     def __init__(self, seconds: float) -> None:
-        self.now, self.step = 0.0, seconds / 2  # two readings per timed call
+        self.now, self.step = 0.0, seconds  # a timed call is read before and after: one step apart
 
     def __call__(self) -> float:
         self.now += self.step

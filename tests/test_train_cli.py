@@ -89,7 +89,7 @@ def test_run_directory_holds_checkpoints_logs_and_resolved_config(fer_folder, tm
     assert (run_dir / "config.yaml").is_file() and (run_dir / "metrics.csv").is_file()
     assert list(run_dir.glob("events.out.tfevents.*"))
     ckpts = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
-    assert ckpts[-1] == "last.ckpt" and ckpts[0].startswith("epoch000-val_acc")
+    assert ckpts[-1] == "last.ckpt" and "best.ckpt" in ckpts and any(c.startswith("epoch000-val_acc") for c in ckpts)
     # Everything inference needs is in the checkpoint, loadable without arbitrary pickles.
     hparams = torch.load(run_dir / "checkpoints/last.ckpt", weights_only=True)["hyper_parameters"]
     assert hparams["class_names"] == ["happy", "sad", "neutral"] and hparams["num_classes"] == 3

@@ -91,10 +91,11 @@ def _group_gone(pgid: int, timeout: float = 10.0) -> bool:
 
 
 def _resume_line(stdout: str, stderr: str) -> str:
-    """The one line about the stop (checked: no traceback, nothing else names SIGTERM)."""
+    """The one line about the stop (checked: no traceback; besides it only the end-of-run summary names SIGTERM)."""
     output = stdout + stderr
     assert "Traceback" not in output and "DataLoader worker" not in output, output[-3000:]
-    (line,) = [line for line in output.splitlines() if "SIGTERM" in line]
+    (line,) = [line for line in output.splitlines() if line.startswith("stopped by SIGTERM")]
+    assert all("where SIGTERM stopped it" in other for other in output.splitlines() if "SIGTERM" in other and other != line)
     assert line in stderr.splitlines()
     return line
 

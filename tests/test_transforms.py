@@ -152,7 +152,7 @@ def test_augmentation_from_a_list_of_dicts():
 @pytest.mark.parametrize(
     ("augment", "message"),
     [
-        ("wild", "unknown augmentation preset 'wild'; choose from none, flip, standard, strong, crop_flip, random_crop, window, webcam, webcam_strong, webcam_zoom"),
+        ("wild", "unknown augmentation preset 'wild'; did you mean 'window'? choose from none, flip, standard, strong, crop_flip, random_crop, window, webcam, webcam_strong, webcam_zoom"),
         ([{"name": "NoSuchTransform"}], "unknown albumentations transform 'NoSuchTransform'"),
         ([{"name": "Compose"}], "unknown albumentations transform 'Compose'"),
         ([{"p": 0.5}], "augmentation entries must be dicts with a 'name'"),
