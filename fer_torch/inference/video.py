@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from fer_torch.errors import DataError, SourceError
 from fer_torch.inference.image_decoding import ImageTooLarge, decode_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-VIDEO_FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+VIDEO_FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG", ".webm": "VP80"}
+"""Codec per output suffix: ``.webm`` is VP8, which browsers play (OpenCV's wheel ships the encoder; ``mp4v``, MPEG-4
+Part 2, plays in no browser)."""
 DEFAULT_FPS = 30.0
 
 
@@ -36,6 +39,7 @@ class FrameSource:
     name = ""
     stopped_early = False  # a camera that stopped delivering frames mid-stream
     skipped = 0  # unreadable images of a folder, skipped with a warning
+    expected_frames: int | None = None  # how many frames a file holds, as its header says (an estimate)
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
@@ -50,14 +54,21 @@ class FrameSource:
         self.release()
 
 
-def quiet_capture(target: int | str) -> cv2.VideoCapture:
-    """``cv2.VideoCapture`` without OpenCV's backend warnings: a failed open is reported as one line by the caller."""
+@contextmanager
+def quiet_opencv() -> Iterator[None]:
+    """OpenCV's backend warnings silenced for the block (a failed open is reported as one line by the caller)."""
     level = cv2.utils.logging.getLogLevel()
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     try:
-        return cv2.VideoCapture(target)
+        yield
     finally:
         cv2.utils.logging.setLogLevel(level)
+
+
+def quiet_capture(target: int | str) -> cv2.VideoCapture:
+    """``cv2.VideoCapture`` without OpenCV's backend warnings."""
+    with quiet_opencv():
+        return cv2.VideoCapture(target)
 
 
 class CaptureSource(FrameSource):
@@ -84,6 +95,8 @@ class CaptureSource(FrameSource):
         self._start = time.perf_counter()
         fps = self.capture.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and 0 < fps < 1000 else DEFAULT_FPS
+        count = int(self.capture.get(cv2.CAP_PROP_FRAME_COUNT)) if self.kind == "video" else 0
+        self.expected_frames = count if count > 0 else None
 
     def __iter__(self) -> Iterator[Frame]:
         """Frames from where the previous iteration stopped (collect.py reads one camera class after class)."""
@@ -152,6 +165,7 @@ class DecodedImageSource(FrameSource):
 
     kind = "image"
     fps = 1.0
+    expected_frames = 1
 
     def __init__(self, image: np.ndarray, name: str = "image") -> None:
         self.image, self.name = image, name
@@ -203,7 +217,8 @@ class FrameWriter:
             if self.writer is None:
                 self.size = (image.shape[1], image.shape[0])
                 fourcc = cv2.VideoWriter_fourcc(*VIDEO_FOURCC[self.path.suffix.lower()])
-                self.writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, self.size)
+                with quiet_opencv():  # e.g. FFmpeg's note that it picks WebM's own tag for VP8
+                    self.writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, self.size)
                 if not self.writer.isOpened():
                     raise SourceError(f"{self.path}: cannot open a video writer")
             if (image.shape[1], image.shape[0]) != self.size:
