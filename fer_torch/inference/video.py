@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,21 +53,14 @@ class FrameSource:
         self.release()
 
 
-@contextmanager
-def quiet_opencv() -> Iterator[None]:
-    """OpenCV's backend warnings silenced for the block (a failed open is reported as one line by the caller)."""
+def quiet_capture(target: int | str) -> cv2.VideoCapture:
+    """``cv2.VideoCapture`` without OpenCV's backend warnings: a failed open is reported as one line by the caller."""
     level = cv2.utils.logging.getLogLevel()
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     try:
-        yield
+        return cv2.VideoCapture(target)
     finally:
         cv2.utils.logging.setLogLevel(level)
-
-
-def quiet_capture(target: int | str) -> cv2.VideoCapture:
-    """``cv2.VideoCapture`` without OpenCV's backend warnings."""
-    with quiet_opencv():
-        return cv2.VideoCapture(target)
 
 
 class CaptureSource(FrameSource):
@@ -217,8 +209,7 @@ class FrameWriter:
             if self.writer is None:
                 self.size = (image.shape[1], image.shape[0])
                 fourcc = cv2.VideoWriter_fourcc(*VIDEO_FOURCC[self.path.suffix.lower()])
-                with quiet_opencv():  # e.g. FFmpeg's note that it picks WebM's own tag for VP8
-                    self.writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, self.size)
+                self.writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, self.size)
                 if not self.writer.isOpened():
                     raise SourceError(f"{self.path}: cannot open a video writer")
             if (image.shape[1], image.shape[0]) != self.size:

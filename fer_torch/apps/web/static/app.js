@@ -137,7 +137,11 @@ async function startCamera() {
 }
 
 document.getElementById("camera-retry").addEventListener("click", startCamera);
-document.getElementById("to-upload").addEventListener("click", () => document.getElementById("upload-file").focus());
+document.getElementById("to-upload").addEventListener("click", event => {
+  event.preventDefault();
+  document.getElementById("upload-section").scrollIntoView();
+  document.getElementById("upload-file").focus();
+});
 showModel();
 initUpload();
 startCamera();

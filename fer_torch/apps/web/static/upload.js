@@ -108,11 +108,12 @@ function showResult(result) {
   for (const face of result.per_face.slice(0, 20)) faces.appendChild(faceLine(face, result));
   if (result.per_face.length > 20) faces.appendChild(el("li", "", "… and " + (result.per_face.length - 20) + " more (see the log)."));
   results.append(faces, media(result), downloads(result));
-  if (result.per_face.length) {
-    results.appendChild(plot(result.urls.histogram, "bar charts: how many frames each face showed each emotion"));
-    if (result.kind === "video")
-      results.appendChild(plot(result.urls.timeline, "line charts: each face's emotion probabilities over time"));
-  }
+  if (!result.per_face.length) return;
+  const plots = el("div", "plots");
+  plots.appendChild(plot(result.urls.histogram, "bar charts: how many frames each face showed each emotion"));
+  if (result.kind === "video")  // a single image has no time line
+    plots.appendChild(plot(result.urls.timeline, "line charts: each face's emotion probabilities over time"));
+  results.appendChild(plots);
 }
 
 async function upload(event) {
