@@ -74,7 +74,8 @@ def test_a_model_card_is_read_only_for_its_own_file(tmp_path, card, found):
 
 
 def test_health_says_whether_there_is_a_stream(predictor, tmp_path):
-    assert create_app(predictor, ServeConfig(results_dir=tmp_path)).test_client().get("/api/health").json["stream"] is False
+    without_source = create_app(predictor, ServeConfig(results_dir=tmp_path)).test_client()
+    assert without_source.get("/api/health").json["stream"] is False
     with_source = create_app(predictor, ServeConfig(source="0", results_dir=tmp_path)).test_client()
     assert with_source.get("/api/health").json["stream"] is True
 
