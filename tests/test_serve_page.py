@@ -153,7 +153,7 @@ def test_a_refused_camera_explains_and_offers_a_retry_and_the_upload(predictor, 
     assert focused == "upload-file"
 
 
-def test_a_double_click_on_annotate_sends_one_upload(predictor, tmp_path):
+def test_a_double_click_on_annotate_sends_one_upload_and_a_failed_one_says_so(predictor, tmp_path):
     photo = tmp_path / "face.jpg"
     cv2.imwrite(str(photo), next(face_frames(1, size=(480, 360), motion=False)))
     clip = write_y4m(face_frames(10, size=(320, 240)), tmp_path / "face.y4m")
@@ -168,7 +168,13 @@ def test_a_double_click_on_annotate_sends_one_upload(predictor, tmp_path):
         shown = page.evaluate("""({lists: document.querySelectorAll('#upload-results .face-summaries').length,
             enabled: !document.getElementById('upload-button').disabled,
             links: [...document.querySelectorAll('#upload-results .downloads a')].map(a => a.textContent)})""")
-    assert len(uploads) == 1 and shown["lists"] == 1 and shown["enabled"]
+        page.route("**/api/upload*", lambda route: route.abort())  # the server goes away: the form says so
+        page.click("#upload-button")
+        failed = wait_for(page, "(s => s.classList.contains('error') && !document.getElementById('upload-button')"
+                                ".disabled && s.textContent)(document.getElementById('upload-status'))",
+                          timeout_s=WAIT_S)
+    assert "cannot reach the server" in failed  # and the form is usable again
+    assert len(uploads) == 2 and shown["lists"] == 1 and shown["enabled"]
     assert status == "Image: 1 face found."
     assert "per-frame log (CSV)" in shown["links"] and not any("_" in name for name in shown["links"])
 
