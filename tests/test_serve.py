@@ -65,7 +65,8 @@ def test_health_and_model(client):
     model = client.get("/api/model").json
     assert model["class_names"] == list(FER2013_CLASSES)
     assert model["input_spec"]["image_size"] == [48, 48] and model["region"] == "face"
-    assert model["weights"] == "weights/test.ckpt" and model["detector"] == "HaarFaceDetector"
+    assert model["weights"] == "test.ckpt" and model["detector"] == "HaarFaceDetector"  # its name, never a path
+    assert (model["architecture"], model["input"], model["accuracy"]) == ("bn_cnn", "1x48x48 grayscale face crops", None)
 
 
 def test_index_serves_the_camera_page(client):
@@ -150,8 +151,9 @@ def test_upload_video_annotates_every_frame(client, face_video, tmp_path):
         result = client.post("/api/upload", data={"file": (f, "clip.mp4", "video/mp4")}).json
     assert (result["kind"], result["frames"], result["faces"]) == ("video", 6, 6)
     assert sum(result["histogram"]["0"].values()) == 6
-    (tmp_path / "annotated.mp4").write_bytes(download(client, result["urls"]["annotated"]))
-    assert count_video_frames(tmp_path / "annotated.mp4") == 6
+    assert result["files"]["annotated"] == "annotated.webm"  # VP8: what browsers play inline
+    (tmp_path / "annotated.webm").write_bytes(download(client, result["urls"]["annotated"]))
+    assert count_video_frames(tmp_path / "annotated.webm") == 6
     log = pd.read_csv(io.BytesIO(download(client, result["urls"]["log_csv"])))
     assert log["frame"].tolist() == list(range(6)) and set(log["face_id"]) == {0}
     assert download(client, result["urls"]["timeline"]).startswith(PNG_MAGIC)

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,7 @@ class SessionSummary:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        histogram = self.histogram() or {0: {name: 0 for name in self.class_names}}
+        histogram = self.histogram() or {None: {name: 0 for name in self.class_names}}
         if max_faces is not None and len(histogram) > max_faces:
             kept = sorted(histogram, key=lambda fid: -sum(histogram[fid].values()))[:max_faces]
             histogram = {fid: histogram[fid] for fid in sorted(kept)}
@@ -153,7 +154,7 @@ class SessionSummary:
             ax.set_visible(False)
         for ax, (fid, counts) in zip(axes.flat, histogram.items()):
             ax.bar(list(counts), list(counts.values()), color="tab:blue")
-            ax.set_title(f"face #{fid}")
+            ax.set_title("no faces found" if fid is None else f"face #{fid}")
             ax.set_ylabel("frames")
             ax.tick_params(axis="x", rotation=45)
         fig.suptitle("Predicted emotions over the session")
@@ -202,8 +203,10 @@ def run_session(
     max_frames: int | None = None,
     bars: bool = True,
     detect_ahead: bool = True,
+    on_frame: Callable[[int], None] | None = None,
 ) -> SessionSummary:
     """Run the live loop until the source ends, ``max_frames``, ``q``/Esc or Ctrl-C; always release outputs.
+    ``on_frame`` is called with the number of frames done after each one (a progress report).
 
     With ``detect_ahead`` the faces of frame t+1 are detected while frame t is classified, drawn and written
     (:func:`~fer_torch.inference.detect_ahead.detect_ahead`: higher frames/s, one frame of read-ahead).
@@ -219,6 +222,8 @@ def run_session(
         for frame, detections in detected:
             faces = stream.predict_detections(frame.image, detections)
             summary.add(faces)
+            if on_frame is not None:
+                on_frame(summary.frames)
             if log is not None:
                 log.write(frame.index, frame.time_s, faces)
             if output is not None or display:
@@ -269,8 +274,8 @@ def record_session(
 ) -> tuple[SessionSummary, FrameWriter | None]:
     """Open the annotated ``output`` (a video at the source's frame rate, or images: a single one for an image
     source) and the CSV ``log`` of ``stream``'s classes, then :func:`run_session` with ``options`` (``display``,
-    ``max_frames``, ``bars``, ``detect_ahead``). When an output cannot be opened, ``source`` is released and the
-    error raised. Returns the summary and the writer (``None`` without ``output``)."""
+    ``max_frames``, ``bars``, ``detect_ahead``, ``on_frame``). When an output cannot be opened, ``source`` is
+    released and the error raised. Returns the summary and the writer (``None`` without ``output``)."""
     try:
         writer = FrameWriter(output, fps=source.fps, single_image=source.kind == "image") if output else None
         face_log = FaceLog(log, stream.class_names) if log else None

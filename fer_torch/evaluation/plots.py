@@ -130,8 +130,9 @@ def plot_emotion_timeline(log: pd.DataFrame | str | Path, class_names: Sequence[
     if not faces:
         axes[0, 0].text(0.5, 0.5, "no faces found", ha="center", va="center", transform=axes[0, 0].transAxes)
     axes[-1, 0].set_xlabel("time (s)")
-    if faces:
-        axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    if faces:  # under the plots, in large type: still readable when a phone shows the figure at 40 %
+        fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center",
+                   ncol=min(4, len(class_names)), fontsize=13)
     fig.suptitle("Emotion timeline")
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

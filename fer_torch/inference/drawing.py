@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from fer_torch.inference.contrast import readable_text_color
 from fer_torch.inference.predictor import FaceResult
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -35,15 +36,37 @@ def draw_face(frame: np.ndarray, face: FaceResult, bars: bool = True) -> None:
         rx, ry, rw, rh = face.region_box
         cv2.rectangle(frame, (rx, ry), (rx + rw, ry + rh), color, 1)
     caption = f"{'' if face.face_id is None else f'#{face.face_id} '}{face.label} {face.score:.2f}"
-    cv2.putText(frame, caption, (x, max(12, y - 6)), FONT, scale, color, thickness, cv2.LINE_AA)
+    draw_caption(frame, caption, face.box, color, scale)
     if bars:
         draw_probability_bars(frame, face)
 
 
+def draw_caption(frame: np.ndarray, text: str, box: tuple[int, int, int, int], color: tuple[int, int, int],
+                 scale: float) -> None:
+    """``text`` on a filled label of the box's ``color`` (black or white text, whichever reads better: at least
+    4.5:1), above the box, or inside its top edge when there is no room above; kept inside the frame."""
+    x, y, w, h = box
+    thickness = 2 if scale >= 0.7 else 1
+    (width, height), baseline = cv2.getTextSize(text, FONT, scale, thickness)
+    pad = 3
+    label_w, label_h = width + 2 * pad, height + baseline + 2 * pad
+    left = int(np.clip(x, 0, max(0, frame.shape[1] - label_w)))
+    top = y - label_h if y - label_h >= 0 else max(0, y)
+    top = min(top, max(0, frame.shape[0] - label_h))
+    cv2.rectangle(frame, (left, top), (left + label_w, top + label_h), color, -1)
+    ink = readable_text_color(color[::-1])[::-1]  # colours here are BGR
+    cv2.putText(frame, text, (left + pad, top + pad + height), FONT, scale, ink, thickness, cv2.LINE_AA)
+
+
+BAR_TEXT_WIDTH = 86
+"""Pixels of a bar row kept for its ``name p`` text (on the dark track, never on the coloured fill)."""
+
+
 def draw_probability_bars(frame: np.ndarray, face: FaceResult, bar_height: int = 13) -> None:
-    """One bar per class (``name p`` written on it) under the face box, or above it when there is no room."""
+    """One row per class under the face box (above it when there is no room): ``name p`` in white on a dark track,
+    then a bar of the class colour as long as ``p``."""
     x, y, w, h = face.box
-    width = max(w, 110)
+    width = max(w, BAR_TEXT_WIDTH + 60)
     step = bar_height + 2
     top = y + h + 4
     if top + step * len(face.class_names) > frame.shape[0]:
@@ -52,7 +75,9 @@ def draw_probability_bars(frame: np.ndarray, face: FaceResult, bar_height: int =
     for i, (name, p) in enumerate(zip(face.class_names, face.probabilities)):
         y0 = top + i * step
         cv2.rectangle(frame, (x0, y0), (x0 + width, y0 + bar_height), (50, 50, 50), -1)
-        cv2.rectangle(frame, (x0, y0), (x0 + int(width * float(p)), y0 + bar_height), class_color(name, i), -1)
+        fill_x, fill_w = x0 + BAR_TEXT_WIDTH, width - BAR_TEXT_WIDTH
+        cv2.rectangle(frame, (fill_x, y0 + 2), (fill_x + int(fill_w * float(p)), y0 + bar_height - 2),
+                      class_color(name, i), -1)
         blit_text(frame, f"{name} {float(p):.2f}", x0 + 3, y0 + bar_height - 3)
 
 

@@ -15,7 +15,9 @@ from fer_torch.errors import DataError, SourceError
 from fer_torch.inference.image_decoding import ImageTooLarge, decode_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-VIDEO_FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+VIDEO_FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG", ".webm": "VP80"}
+"""Codec per output suffix: ``.webm`` is VP8, which browsers play (OpenCV's wheel ships the encoder; ``mp4v``, MPEG-4
+Part 2, plays in no browser)."""
 DEFAULT_FPS = 30.0
 
 
@@ -36,6 +38,7 @@ class FrameSource:
     name = ""
     stopped_early = False  # a camera that stopped delivering frames mid-stream
     skipped = 0  # unreadable images of a folder, skipped with a warning
+    expected_frames: int | None = None  # how many frames a file holds, as its header says (an estimate)
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
@@ -84,6 +87,8 @@ class CaptureSource(FrameSource):
         self._start = time.perf_counter()
         fps = self.capture.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and 0 < fps < 1000 else DEFAULT_FPS
+        count = int(self.capture.get(cv2.CAP_PROP_FRAME_COUNT)) if self.kind == "video" else 0
+        self.expected_frames = count if count > 0 else None
 
     def __iter__(self) -> Iterator[Frame]:
         """Frames from where the previous iteration stopped (collect.py reads one camera class after class)."""
@@ -152,6 +157,7 @@ class DecodedImageSource(FrameSource):
 
     kind = "image"
     fps = 1.0
+    expected_frames = 1
 
     def __init__(self, image: np.ndarray, name: str = "image") -> None:
         self.image, self.name = image, name

@@ -13,6 +13,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, 
 from fer_torch.apps.web import security
 from fer_torch.apps.web.config import ServeConfig
 from fer_torch.apps.web.jobs import JobStore
+from fer_torch.apps.web.progress import ProgressBoard
 from fer_torch.apps.web.routes import WebState, web
 from fer_torch.apps.web.service import InferenceService
 from fer_torch.errors import ConfigError, DataError, FERError, SourceError
@@ -24,8 +25,8 @@ BAD_INPUT_ERRORS = (DataError, SourceError, ConfigError)
 
 
 def error_response(exc: HTTPException) -> tuple[Response, int]:
-    """``{"error": <what was wrong>, "status": <code>}`` with the exception's status code."""
-    return jsonify(error=exc.description, status=exc.code), exc.code
+    """``{"error": <what was wrong>, "status": <code>}`` with the exception's status code (no server path in it)."""
+    return jsonify(error=security.without_paths(str(exc.description)), status=exc.code), exc.code
 
 
 def too_large_message(exc: HTTPException, config: ServeConfig) -> str:
@@ -93,7 +94,7 @@ def create_app(predictor: Predictor | None = None, config: ServeConfig | None = 
     jobs = JobStore(config.results_dir, config.keep_results)
     if jobs.temporary:
         exit_on_sigterm()
-    app.extensions["fer_torch"] = WebState(service, config, jobs)
+    app.extensions["fer_torch"] = WebState(service, config, jobs, ProgressBoard())
     security.install(app, config.trusted_hosts)
     register_error_handlers(app, config)
     app.register_blueprint(web)

@@ -47,18 +47,27 @@ def write_y4m(frames: Iterable[np.ndarray], path: str | Path, fps: int = 15) -> 
     return path
 
 
+CAMERA_DENIED_FLAGS = ("--deny-permission-prompts",)
+"""What a user who refuses the camera does: every permission prompt is answered "block"."""
+
+
 @contextmanager
-def camera_page(url: str, y4m: str | Path, timeout_s: float = 30.0) -> Iterator["playwright.sync_api.Page"]:  # noqa: F821
-    """A Playwright page at ``url`` in headless system Chromium whose camera plays ``y4m``."""
+def camera_page(url: str, y4m: str | Path | None, timeout_s: float = 30.0,
+                viewport: tuple[int, int] = (1000, 900)) -> Iterator["playwright.sync_api.Page"]:  # noqa: F821
+    """A Playwright page at ``url`` (``viewport``: width, height) in headless system Chromium whose camera plays
+    ``y4m``; ``None``: the camera is refused, as by a user who blocks it."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
         raise BrowserUnavailable(f"playwright is not installed ({exc})") from None
-    flags = [*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={Path(y4m).resolve()}"]
+    if y4m is None:
+        flags = [f for f in CHROMIUM_FLAGS if f != "--use-fake-ui-for-media-stream"] + list(CAMERA_DENIED_FLAGS)
+    else:
+        flags = [*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={Path(y4m).resolve()}"]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium_path()), args=flags, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1000, "height": 900})
+            page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
             page.set_default_timeout(timeout_s * 1000)
             page.console_errors = []  # e.g. a Content-Security-Policy violation
             page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from werkzeug.exceptions import NotFound
 
-RESULT_TYPES = {"annotated.png": "image/png", "annotated.mp4": "video/mp4", "log.csv": "text/csv",
+RESULT_TYPES = {"annotated.png": "image/png", "annotated.webm": "video/webm", "log.csv": "text/csv",
                 "log.json": "application/json", "histogram.png": "image/png", "timeline.png": "image/png"}
 """The only files ever served from a job folder, with the type each is served as (the upload itself never is)."""
 

@@ -1,11 +1,10 @@
-"""JSON shapes of predictions: what ``/api/predict``, ``/api/frame`` and ``/api/model`` return."""
+"""JSON shapes of predictions: what ``/api/predict`` and ``/api/frame`` return."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-from fer_torch.inference.predictor import FaceResult, Predictor
+from fer_torch.inference.predictor import FaceResult
 
 
 def face_json(face: FaceResult, scale: float = 1.0) -> dict:
@@ -24,11 +23,3 @@ def faces_json(faces: Sequence[FaceResult], width: int, height: int, millisecond
     """A frame's answer: its size, the server-side time it took and one entry per face (boxes times ``scale``)."""
     return {"width": int(width), "height": int(height), "server_ms": round(milliseconds, 2),
             "faces": [face_json(face, scale) for face in faces]}
-
-
-def model_json(predictor: Predictor, weights: str | Path | None) -> dict:
-    """Class names, input spec, region, detector, precision and weights file of the served model."""
-    return {"class_names": list(predictor.class_names), "input_spec": predictor.input_spec.to_dict(),
-            "region": predictor.region, "detector": type(predictor.detector).__name__,
-            "precision": predictor.precision, "backend": predictor.backend_line, "device": str(predictor.device),
-            "weights": None if weights is None else str(weights)}

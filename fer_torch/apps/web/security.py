@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable
@@ -91,6 +92,15 @@ def trusted_hosts_for(bind_host: str, trusted: list[str] | None) -> list[str] | 
     if trusted:
         return list(trusted)
     return list(LOOPBACK_NAMES) if bind_host in LOOPBACK_NAMES else None
+
+
+ABSOLUTE_PATH = re.compile(r"(?<![\w.])(?:/[\w.@+~-]+){2,}")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with every absolute path cut to its last part: an answer never shows where the server keeps
+    files (e.g. a refused video named by its path in the job folder)."""
+    return ABSOLUTE_PATH.sub(lambda match: match.group(0).rsplit("/", 1)[1], text)
 
 
 def internal_error_body(exc: BaseException) -> str:
