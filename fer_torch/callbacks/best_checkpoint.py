@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
-import torch
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint
 
 BEST_FILENAME = "best"
@@ -73,13 +72,10 @@ class BestCheckpoint(Callback):
             link_or_copy(source, target)
         self.path = target if target.is_file() else None
 
-    def best_metrics(self) -> dict[str, float] | None:
-        """The recorded metrics of the validation ``best.ckpt`` was saved at (its epoch and step), if known."""
-        if self.path is None:
+    def best_metrics(self, trainer: pl.Trainer) -> dict[str, float] | None:
+        """The recorded metrics of the validation whose monitored value is the best checkpoint's score, if known."""
+        callback = monitoring_checkpoint(trainer)
+        if self.path is None or callback is None or callback.best_model_score is None:
             return None
-        try:
-            saved = torch.load(self.path, map_location="cpu", mmap=True, weights_only=True)  # tensors stay on disk
-        except Exception:  # noqa: BLE001 - the figures are a courtesy: the summary prints the path without them
-            return None
-        at = (saved.get("epoch"), saved.get("global_step"))
-        return next((m for m in reversed(self.history) if (m["epoch"], m["step"]) == at), None)
+        best = float(callback.best_model_score)
+        return next((m for m in reversed(self.history) if m.get(callback.monitor) == best), None)

@@ -54,7 +54,7 @@ def run_summary(trainer: pl.Trainer, data_root: str | None, stop: StopPoint | No
     lines.append(f"Results saved to {run_dir}")
     best = record.path if record is not None else None
     if best is not None:
-        lines.append(f"  best checkpoint: {best}{_in_brackets(describe_metrics(record.best_metrics()))}")
+        lines.append(f"  best checkpoint: {best}{_in_brackets(describe_metrics(record.best_metrics(trainer)))}")
     last = stop.checkpoint if stop is not None else run_dir / "checkpoints" / LAST_FILENAME
     if last.is_file():
         where = (f"epoch {stop.epoch} step {stop.step}, where SIGTERM stopped it" if stop is not None
