@@ -5,7 +5,7 @@ Two rules. :func:`route_options` (readers, detectors): a tool or a YAML config o
 gets the ones its signature names. An option that only other registered entries take is left out; one that no
 registered entry takes is the registry's error, so a misspelt option is never dropped in silence.
 :func:`checked_entry` (optimizers, schedulers): the options are given for the one chosen entry
-(``optimizer_options``), so any it does not take is an error naming the entries that do.
+(``optimizer.options``), so any it does not take is an error naming the entries that do.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def checked_entry(registry: Registry[T], name: str, options: Mapping[str, Any] |
         takers.setdefault(others, []).append(key)
     clauses = [_misplaced(keys, others, registry.kind, name, taken) for others, keys in takers.items()]
     takes = f"takes: {', '.join(_in_signature_order(entry, taken))}" if taken else "takes no options"
-    raise registry.error(f"{registry.kind}_options: {'; '.join(clauses)} ({registry.kind} {name!r} {takes})")
+    raise registry.error(f"{registry.kind}.options: {'; '.join(clauses)} ({registry.kind} {name!r} {takes})")
 
 
 def _in_signature_order(function: Callable[..., Any], names: set[str]) -> list[str]:

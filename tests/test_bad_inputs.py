@@ -152,7 +152,7 @@ CASES = [
     case("train", "--config", "--config needs a YAML file"),
     case("train", f"--config {CONFIG} --no_such.key 1", "unknown option '--no_such.key'"),
     case("train", f"--config {CONFIG} --ckpt_path {{missing}}.ckpt", "--ckpt_path {missing}.ckpt: no such file"),
-    case("train", f"--config {CONFIG} --model.lr fast", "model.lr", in_process=True),
+    case("train", f"--config {CONFIG} --model.optimizer.lr fast", "model.lr", in_process=True),
     case("train", f"--config {CONFIG} --model.no_such_key 1", "model.no_such_key", in_process=True),
     case("train", f"--config {CONFIG} --data.root {{missing}}", "{missing}", in_process=True),
     case("train", f"--config {CONFIG} --data.root {{folder}} --trainer.accelerator cuda",
@@ -437,7 +437,7 @@ def _train(root: Path, out: Path, *extra: str):
     from fer_torch.cli.train import run
 
     return run(["--config", str(REPO / "configs/seed002_bn_cnn.yaml"), "--data.root", str(root),
-                "--data.num_workers", "0", "--data.batch_size", "16", "--trainer.default_root_dir", str(out),
+                "--data.dataloader.num_workers", "0", "--data.batch_size", "16", "--trainer.default_root_dir", str(out),
                 "--trainer.callbacks", "[]", "--trainer.limit_train_batches", "1", "--trainer.limit_val_batches", "1",
                 "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false", *extra])
 

@@ -168,7 +168,7 @@ def test_train_suite_runs_configs_through_the_cli_beside_presets_bare_steps_and_
     fake_keras.write_text('#!/bin/sh\necho \'{"framework": "keras", "images_per_s": 50.0}\'\n')
     fake_keras.chmod(0o755)
     argv = ["train", "--config", "configs/seed004_bn_cnn.yaml", "--preset", "--data.batch_size 8",
-            "configs/trainer/cpu.yaml --data.batch_size 8 --data.loader dataloader --data.num_workers 0",
+            "configs/trainer/cpu.yaml --data.batch_size 8 --data.loader dataloader --data.dataloader.num_workers 0",
             "--data", str(fer_folder), "--steps", "2", "--warmup", "1", "--bare", "--keras", str(fake_keras)]
     assert main(argv) == 0
     rows = table_rows(capsys.readouterr().out)
@@ -187,7 +187,7 @@ def test_train_suite_refuses_an_epoch_shorter_than_the_timed_steps(fer_folder):
         main(["train", "--config", "configs/seed004_bn_cnn.yaml", "--data", str(fer_folder), "--steps", "50"])
 
 
-RECIPE_PRESET = "--data.batch_size 16 --data.num_workers 0 --trainer.enable_model_summary false"
+RECIPE_PRESET = "--data.batch_size 16 --data.dataloader.num_workers 0 --trainer.enable_model_summary false"
 
 
 def test_recipe_suite_stops_each_recipe_at_the_target_and_compares_it_with_the_first(capsys, fer_folder, tmp_path):

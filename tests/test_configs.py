@@ -43,32 +43,32 @@ def test_config_parses_names_its_seed_and_keeps_paths_relative(path):
 
 def test_seed_specific_settings():
     mouth = _parse(CONFIGS / "seed000_mouth_cnn.yaml")
-    assert (mouth.data.source, mouth.data.region, list(mouth.data.image_size)) == ("webcam", "mouth", [43, 72])
+    assert (mouth.data.source, mouth.data.input_spec.region, list(mouth.data.input_spec.image_size)) == ("webcam", "mouth", [43, 72])
     plain = _parse(CONFIGS / "seed001_plain_cnn.yaml")
     assert plain.data.classes == ["angry", "happy", "sad", "surprise", "neutral"]
     assert plain.data.max_per_class == {"happy": 4000}
     five = _parse(CONFIGS / "seed003_five_layer_cnn.yaml")
-    assert five.data.preprocessing == ["unsharp_mask"]
+    assert five.data.input_spec.preprocessing == ["unsharp_mask"]
     resnet = _parse(CONFIGS / "seed003_resnet50.yaml")
-    sgd, plateau = resnet.model.optimizer_options, resnet.model.scheduler_options
-    assert (resnet.model.optimizer, resnet.model.lr, sgd["momentum"], sgd["nesterov"]) == ("sgd", 0.01, 0.9, True)
-    assert (resnet.model.scheduler, plateau["factor"], plateau["patience"]) == ("plateau", 0.5, 9)
-    assert (plateau["time_decay"], resnet.model.weight_decay, plateau["min_delta"]) == (1e-4, 0.0, 1e-4)
+    sgd, plateau = resnet.model.optimizer.options, resnet.model.scheduler.options
+    assert (resnet.model.optimizer.name, resnet.model.optimizer.lr, sgd["momentum"], sgd["nesterov"]) == ("sgd", 0.01, 0.9, True)
+    assert (resnet.model.scheduler.name, plateau["factor"], plateau["patience"]) == ("plateau", 0.5, 9)
+    assert (plateau["time_decay"], resnet.model.optimizer.weight_decay, plateau["min_delta"]) == (1e-4, 0.0, 1e-4)
     finetune = resnet.trainer.callbacks[0].init_args
     assert (finetune.phase2_lr, finetune.phase2_early_stopping_patience, finetune.train_bn) == (1e-4, 20, True)
-    assert _parse(CONFIGS / "seed003_resnet50_class_weights.yaml").model.class_weights == "balanced"
-    assert _parse(CONFIGS / "seed003_resnet50_hist_eq.yaml").data.preprocessing == ["hist_eq"]
-    assert _parse(CONFIGS / "seed004_bn_cnn.yaml").model.lr == 5e-4
+    assert _parse(CONFIGS / "seed003_resnet50_class_weights.yaml").model.loss.class_weights == "balanced"
+    assert _parse(CONFIGS / "seed003_resnet50_hist_eq.yaml").data.input_spec.preprocessing == ["hist_eq"]
+    assert _parse(CONFIGS / "seed004_bn_cnn.yaml").model.optimizer.lr == 5e-4
 
 
 def test_seed002_keras_callbacks_and_ablations():
     c = _parse(CONFIGS / "seed002_bn_cnn.yaml")
-    assert (c.model.scheduler_options["patience"], c.model.scheduler_options["min_delta"]) == (2, 1e-4)  # Keras patience 3, absolute delta
+    assert (c.model.scheduler.options["patience"], c.model.scheduler.options["min_delta"]) == (2, 1e-4)  # Keras patience 3, absolute delta
     assert c.trainer.callbacks[0].class_path == "fer_torch.callbacks.BestWeightsEarlyStopping"
     a, b = _parse(CONFIGS / "seed002_model_a.yaml"), _parse(CONFIGS / "seed002_model_b.yaml")
-    assert (a.model.arch, a.model.optimizer) == ("bn_cnn_two_conv", "adam")
-    b_momentum = b.model.optimizer_options["momentum"]
-    assert (b.model.arch, b.model.optimizer, b.model.lr, b_momentum) == ("bn_cnn_avg_pool", "sgd", 1e-3, 0.0)
+    assert (a.model.arch, a.model.optimizer.name) == ("bn_cnn_two_conv", "adam")
+    b_momentum = b.model.optimizer.options["momentum"]
+    assert (b.model.arch, b.model.optimizer.name, b.model.optimizer.lr, b_momentum) == ("bn_cnn_avg_pool", "sgd", 1e-3, 0.0)
 
 
 def test_seed003_ensemble_recipe_lists_seven_trainable_members():
@@ -89,10 +89,10 @@ def test_trainer_presets_compose_with_any_config(preset):
 
 
 def test_variant_configs_expand_their_bases(tmp_path):
-    config = _parse(CONFIGS / "seed003_seresnet50_class_weights.yaml", extra=("--model.lr", "0.5"))
+    config = _parse(CONFIGS / "seed003_seresnet50_class_weights.yaml", extra=("--model.optimizer.lr", "0.5"))
     assert [Path(str(a)).name for a in config.config] == [
         "seed003_resnet50.yaml", "seed003_seresnet50.yaml", "seed003_seresnet50_class_weights.yaml"]
-    assert config.model.lr == 0.5  # options after the files win
+    assert config.model.optimizer.lr == 0.5  # options after the files win
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump({"base_config": "missing.yaml"}))
     with pytest.raises(ConfigError, match="broken.yaml: base_config 'missing.yaml' not found"):

@@ -87,10 +87,10 @@ def test_an_explicit_choice_is_named_beside_this_cpus_own_mode(flags):
                          "(amx_bf16 detected))")
 
 
-@pytest.mark.parametrize("args, fused", [([], True), (["--model.fused_optimizer", "false"], False)])
+@pytest.mark.parametrize("args, fused", [([], True), (["--model.optimizer.fused", "false"], False)])
 def test_cpu_runs_step_a_fused_optimizer_unless_told_otherwise(flags, args, fused):
     flags(AVX2)
-    assert _parsed(*args).model.fused_optimizer is fused
+    assert _parsed(*args).model.optimizer.fused is fused
 
 
 def test_a_gpu_run_is_left_alone(flags):
@@ -98,7 +98,7 @@ def test_a_gpu_run_is_left_alone(flags):
     config = _parsed("--config", str(REPO / "configs/trainer/gpu.yaml"))
     assert apply_cpu_mode(config) is None
     assert config.trainer.precision == "bf16-mixed" and config.model.channels_last is True
-    assert config.model.fused_optimizer is True  # gpu.yaml's own
+    assert config.model.optimizer.fused is True  # gpu.yaml's own
 
 
 def test_no_explicit_32_run_is_ever_turned_to_bf16_on_avx2(flags):
@@ -125,7 +125,7 @@ def test_the_mode_is_printed_once_and_recorded_in_the_runs_config(flags, fer_fol
     assert saved["trainer"]["precision"] == precision
     assert saved["model"]["channels_last"] is (precision == "bf16-mixed")
     assert saved["data"]["loader"] == "device"
-    assert cli.trainer.precision == precision and saved["model"]["fused_optimizer"] is True
+    assert cli.trainer.precision == precision and saved["model"]["optimizer"]["fused"] is True
     assert cli.model.optimizers().optimizer.defaults["fused"] is True
     assert cli.model.hparams.channels_last is (precision == "bf16-mixed")
 

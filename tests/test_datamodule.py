@@ -25,7 +25,7 @@ def root(request) -> str:
 
 
 def _dm(root: str, **kwargs) -> FERDataModule:
-    return FERDataModule(root, **{"num_workers": 0, "batch_size": 16, "loader": "dataloader", **kwargs})
+    return FERDataModule(root, **{"dataloader": {"num_workers": 0}, "batch_size": 16, "loader": "dataloader", **kwargs})
 
 
 def test_all_classes(root):
@@ -60,7 +60,7 @@ def test_five_class_subset_with_caps(root):
 
 @pytest.mark.parametrize(("channels", "size"), [(1, (48, 48)), (3, (64, 64)), (1, (43, 72))])
 def test_batches(fer_folder, channels, size):
-    dm = _dm(str(fer_folder), channels=channels, image_size=size, mean=[0.5], std=[0.5], preprocessing=["hist_eq"])
+    dm = _dm(str(fer_folder), input_spec={"channels": channels, "image_size": size, "mean": [0.5], "std": [0.5], "preprocessing": ["hist_eq"]})
     x, y = next(iter(dm.train_dataloader()))
     assert x.shape == (16, channels, *size) and x.dtype == torch.float32
     assert y.shape == (16,) and y.dtype == torch.int64
@@ -69,7 +69,7 @@ def test_batches(fer_folder, channels, size):
 
 
 def test_eval_batches_are_the_eval_transform_in_order(fer_folder):
-    dm = _dm(str(fer_folder), image_size=(40, 40), preprocessing=["unsharp_mask"])
+    dm = _dm(str(fer_folder), input_spec={"image_size": (40, 40), "preprocessing": ["unsharp_mask"]})
     x, y = next(iter(dm.val_dataloader()))
     val = dm.samples("val")
     transform = build_transform(dm.input_spec, None)
@@ -86,23 +86,22 @@ def test_test_and_predict_fall_back_to_val(fer_folder):
 
 
 def test_input_spec_round_trip(fer_folder):
-    dm = _dm(str(fer_folder), image_size=[43, 72], channels=3, mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225],
-             preprocessing=["unsharp_mask", "clahe"], region="mouth")
+    dm = _dm(str(fer_folder), input_spec={"image_size": [43, 72], "channels": 3, "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "preprocessing": ["unsharp_mask", "clahe"], "region": "mouth"})
     spec = dm.input_spec
     assert spec == InputSpec(image_size=(43, 72), channels=3, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225),
                              preprocessing=("unsharp_mask", "clahe"), region="mouth")
     assert InputSpec.from_dict(spec.to_dict()) == spec
-    assert dm.hparams["image_size"] == [43, 72] and dm.hparams["region"] == "mouth"
+    assert dm.hparams["input_spec"]["image_size"] == [43, 72] and dm.hparams["input_spec"]["region"] == "mouth"
 
 
 def test_val_split_carved_from_kaggle_train_csv(fer_csv, tmp_path):
     frame = pd.read_csv(fer_csv)
     train_csv = tmp_path / "train.csv"
     frame[frame["Usage"] == "Training"][["emotion", "pixels"]].to_csv(train_csv, index=False)
-    dm = _dm(str(train_csv), val_fraction=0.25, split_seed=3)
+    dm = _dm(str(train_csv), split={"val_fraction": 0.25, "split_seed": 3})
     assert dm.samples("train").class_counts() == {name: 6 for name in FER2013_CLASSES}
     assert dm.samples("val").class_counts() == {name: 2 for name in FER2013_CLASSES}
-    again = _dm(str(train_csv), val_fraction=0.25, split_seed=3).samples("val")
+    again = _dm(str(train_csv), split={"val_fraction": 0.25, "split_seed": 3}).samples("val")
     assert np.array_equal(again.images, dm.samples("val").images)
 
 
@@ -110,9 +109,9 @@ def test_bad_config_fails_at_construction(fer_folder):
     with pytest.raises(ConfigError, match="unknown augmentation preset 'wild'"):
         _dm(str(fer_folder), train_augment="wild")
     with pytest.raises(ConfigError, match="channels must be 1 or 3"):
-        _dm(str(fer_folder), channels=2)
+        _dm(str(fer_folder), input_spec={"channels": 2})
     with pytest.raises(ConfigError, match=r"val_fraction must be in \[0, 1\), got 1.5"):
-        _dm(str(fer_folder), val_fraction=1.5)
+        _dm(str(fer_folder), split={"val_fraction": 1.5})
 
 
 def test_configurable_from_yaml_values(fer_folder):
@@ -122,8 +121,9 @@ def test_configurable_from_yaml_values(fer_folder):
     parser = ArgumentParser()
     parser.add_class_arguments(FERDataModule, "data")
     cfg = parser.parse_object({"data": {
-        "root": str(fer_folder), "classes": ["happy", "neutral", "surprise"], "image_size": [43, 72], "channels": 3,
-        "max_per_class": {"happy": 5}, "train_augment": [{"name": "HorizontalFlip", "p": 0.5}], "num_workers": 0,
+        "root": str(fer_folder), "classes": ["happy", "neutral", "surprise"],
+        "input_spec": {"image_size": [43, 72], "channels": 3}, "max_per_class": {"happy": 5},
+        "train_augment": [{"name": "HorizontalFlip", "p": 0.5}], "dataloader": {"num_workers": 0},
     }})
     dm = parser.instantiate_classes(cfg)["data"]
     assert dm.class_names == ("happy", "neutral", "surprise")

@@ -48,8 +48,8 @@ def _first_batch(dm: FERDataModule, split: str, training: bool):
 def test_both_loaders_give_batches_of_one_shape_dtype_and_range(fer_folder, augment):
     batches = {}
     for loader in ("dataloader", "device"):
-        dm = FERDataModule(str(fer_folder), channels=3, mean=(0.5,) * 3, std=(0.25,) * 3, image_size=(40, 40),
-                           train_augment=augment, batch_size=8, num_workers=0, loader=loader)
+        dm = FERDataModule(str(fer_folder),
+                           train_augment=augment, batch_size=8, loader=loader, input_spec={"channels": 3, "mean": (0.5,) * 3, "std": (0.25,) * 3, "image_size": (40, 40)}, dataloader={"num_workers": 0})
         batches[loader] = {split: _first_batch(dm, split, split == "train") for split in ("train", "val")}
     for split in ("train", "val"):
         (x_a, y_a), (x_b, y_b) = batches["dataloader"][split], batches["device"][split]
@@ -207,8 +207,8 @@ def test_ddp_shards_are_disjoint_cover_the_split_and_follow_the_epoch():
 
 def _train(root: Path, seed: int, **datamodule) -> dict[str, torch.Tensor]:
     pl.seed_everything(seed, verbose=False)
-    dm = FERDataModule(str(root), batch_size=16, num_workers=0, loader="device", **datamodule)
-    model = FERClassifier("bn_cnn", num_classes=7, mixup_alpha=0.2, cutmix_alpha=0.2)
+    dm = FERDataModule(str(root), batch_size=16, loader="device", **datamodule, dataloader={"num_workers": 0})
+    model = FERClassifier("bn_cnn", num_classes=7, batch_mixing={"mixup_alpha": 0.2, "cutmix_alpha": 0.2})
     pl.Trainer(accelerator="cpu", max_epochs=2, deterministic=True, limit_val_batches=1, **QUIET).fit(model, datamodule=dm)
     return model.state_dict()
 

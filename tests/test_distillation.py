@@ -59,7 +59,7 @@ def test_two_identical_teachers_equal_one(teacher_ckpt):
 
 def test_distillation_lowers_the_kl_to_the_teacher_and_leaves_the_checkpoint_student_only(teacher_ckpt, tmp_path):
     pl.seed_everything(0, verbose=False)
-    student = FERClassifier("plain_cnn", num_classes=7, input_spec=SPEC.to_dict(), lr=1e-3)
+    student = FERClassifier("plain_cnn", num_classes=7, input_spec=SPEC.to_dict(), optimizer={"lr": 1e-3})
     distill = KnowledgeDistillation(str(teacher_ckpt), temperature=4.0, weight=1.0)
     x = _data(32, seed=0).tensors[0]
     teacher = EnsembleTeacher([load_lightning_module(teacher_ckpt)], [SPEC], SPEC)
@@ -108,7 +108,7 @@ def test_the_training_cli_distills_from_the_shipped_default(loader, fer_folder, 
 
     config = Path(__file__).resolve().parents[1] / "configs" / "fer2013_resnet_fer.yaml"
     cli = run(["--config", str(config), "--data.root", str(fer_folder),
-               "--trainer.fast_dev_run", "true", "--data.batch_size", "4", "--data.num_workers", "0",
+               "--trainer.fast_dev_run", "true", "--data.batch_size", "4", "--data.dataloader.num_workers", "0",
                "--data.loader", loader, "--trainer.default_root_dir", str(tmp_path), "--trainer.enable_progress_bar", "false",
                "--trainer.callbacks+=fer_torch.callbacks.KnowledgeDistillation",
                f"--trainer.callbacks.teachers={DEFAULT_WEIGHTS}"])

@@ -33,8 +33,8 @@ def save_classifier(path: Path, class_names=FER2013_CLASSES, seed: int = 0, perm
 
     input_spec = {"image_size": [48, 48], "channels": 1, "mean": [0.5], "std": [0.5], **spec}
     torch.manual_seed(seed)
-    model = FERClassifier(arch="bn_cnn", num_classes=len(class_names), in_chans=input_spec["channels"],
-                          class_names=list(class_names), input_spec=input_spec)
+    model = FERClassifier(arch="bn_cnn", num_classes=len(class_names),
+                          class_names=list(class_names), input_spec=input_spec, )
     if permute is not None:
         out = [m for m in model.model.head.modules() if isinstance(m, torch.nn.Linear)][-1]
         with torch.no_grad():

@@ -135,7 +135,7 @@ def test_train_reads_a_registered_reader(npz_reader, npz_data, tmp_path):
     config = Path(__file__).resolve().parents[1] / "configs" / "seed004_bn_cnn.yaml"
     cli = run(["--config", str(config), "--data.root", str(npz_data), "--data.source", npz_reader,
                "--model.pretrained", "false", "--trainer.fast_dev_run", "true", "--data.batch_size", "4",
-               "--data.num_workers", "0", "--trainer.default_root_dir", str(tmp_path),
+               "--data.dataloader.num_workers", "0", "--trainer.default_root_dir", str(tmp_path),
                "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"])
     assert cli.trainer.state.finished and cli.trainer.global_step == 1
     assert cli.datamodule.class_names == cli.model.class_names == CLASSES

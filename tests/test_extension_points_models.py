@@ -39,14 +39,14 @@ def dummy_arch():
 
 
 def _train(config: Path, root: Path, out: Path, *extra: str):
-    return run(["--config", str(config), "--data.root", str(root), "--data.num_workers", "0",
+    return run(["--config", str(config), "--data.root", str(root), "--data.dataloader.num_workers", "0",
                 "--data.batch_size", "8", "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "1",
                 "--trainer.limit_val_batches", "1", "--trainer.default_root_dir", str(out), *QUIET, *extra])
 
 
 @pytest.mark.parametrize("override, expected", [
     ((), DUMMY_SPEC),
-    (("--data.image_size", "[36, 36]"), InputSpec(**{**DUMMY_SPEC.to_dict(), "image_size": (36, 36)})),
+    (("--data.input_spec.image_size", "[36, 36]"), InputSpec(**{**DUMMY_SPEC.to_dict(), "image_size": (36, 36)})),
 ], ids=["registry_default", "config_override"])
 def test_config_naming_only_the_arch_trains_with_its_registry_spec(dummy_arch, fer_folder, tmp_path, override,
                                                                    expected):
@@ -55,7 +55,7 @@ def test_config_naming_only_the_arch_trains_with_its_registry_spec(dummy_arch, f
     assert model_input_spec(dummy_arch) == DUMMY_SPEC
     cli = _train(config, fer_folder, tmp_path / "runs", *override)
     assert cli.datamodule.input_spec == expected
-    assert cli.model.hparams.in_chans == 3  # channels come from the resolved spec
+    assert cli.model.hparams.input_spec["channels"] == 3  # channels come from the resolved spec
     run_dir = Path(cli.trainer.log_dir)
     checkpoint = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
     assert checkpoint["hyper_parameters"]["input_spec"] == expected.to_dict()

@@ -46,11 +46,11 @@ def dummies():
 
 
 def test_registered_optimizer_and_scheduler_train_through_the_cli(dummies, fer_folder, tmp_path):
-    cli = run(["--config", SEED002, "--data.root", str(fer_folder), "--data.num_workers", "0", "--data.batch_size",
+    cli = run(["--config", SEED002, "--data.root", str(fer_folder), "--data.dataloader.num_workers", "0", "--data.batch_size",
                "16", "--trainer.default_root_dir", str(tmp_path), "--trainer.max_epochs", "2",
                "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1", *QUIET,
-               "--model.optimizer", DUMMY_OPTIMIZER, "--model.optimizer_options", "{dampening: 0.25}",
-               "--model.scheduler", DUMMY_SCHEDULER, "--model.scheduler_options", "{every: 1}"])
+               "--model.optimizer.name", DUMMY_OPTIMIZER, "--model.optimizer.options", "{dampening: 0.25}",
+               "--model.scheduler.name", DUMMY_SCHEDULER, "--model.scheduler.options", "{every: 1}"])
     optimizer = cli.trainer.optimizers[0]
     assert type(optimizer) is torch.optim.SGD
     assert [(g["name"], g["dampening"], g["momentum"]) for g in optimizer.param_groups] == [
@@ -67,7 +67,7 @@ def test_registered_optimizer_and_scheduler_train_through_the_cli(dummies, fer_f
     assert any(isinstance(c, BestWeightsEarlyStopping) for c in callbacks)
     last = Path(cli.trainer.log_dir) / "checkpoints" / "last.ckpt"
     hparams = torch.load(last, weights_only=True)["hyper_parameters"]
-    assert (hparams["optimizer"], hparams["optimizer_options"]) == (DUMMY_OPTIMIZER, {"dampening": 0.25})
+    assert (hparams["optimizer"]["name"], hparams["optimizer"]["options"]) == (DUMMY_OPTIMIZER, {"dampening": 0.25})
     # Inference does not need the training-only plugin.
     OPTIMIZERS.unregister(DUMMY_OPTIMIZER)
     SCHEDULERS.unregister(DUMMY_SCHEDULER)
@@ -77,25 +77,25 @@ def test_registered_optimizer_and_scheduler_train_through_the_cli(dummies, fer_f
 @pytest.mark.parametrize(
     ("args", "expect"),
     [
-        (["--model.optimizer", "nadam"],
+        (["--model.optimizer.name", "nadam"],
          f"unknown optimizer 'nadam'; did you mean 'adam'? choose from adam, adamw, sgd, {DUMMY_OPTIMIZER}"),
-        (["--model.scheduler", "step"],
+        (["--model.scheduler.name", "step"],
          f"unknown scheduler 'step'; choose from cosine, none, onecycle, plateau, {DUMMY_SCHEDULER}"),
-        (["--model.optimizer", DUMMY_OPTIMIZER, "--model.optimizer_options", "{nesterov: true}"],
-         f"optimizer_options: nesterov combines with optimizer sgd, not '{DUMMY_OPTIMIZER}' "
+        (["--model.optimizer.name", DUMMY_OPTIMIZER, "--model.optimizer.options", "{nesterov: true}"],
+         f"optimizer.options: nesterov combines with optimizer sgd, not '{DUMMY_OPTIMIZER}' "
          f"(optimizer '{DUMMY_OPTIMIZER}' takes: dampening)"),
-        (["--model.scheduler_options.pattience", "3"],
-         "scheduler_options: unknown option pattience; did you mean 'patience'? (scheduler 'plateau' takes: monitor, mode, factor, patience, "
+        (["--model.scheduler.options.pattience", "3"],
+         "scheduler.options: unknown option pattience; did you mean 'patience'? (scheduler 'plateau' takes: monitor, mode, factor, patience, "
          "min_lr, min_delta, time_decay)"),
-        (["--model.scheduler", "cosine"],  # the config's plateau options stay unless replaced
-         "scheduler_options: monitor, mode, factor, patience, min_delta combine with scheduler plateau, not 'cosine' "
+        (["--model.scheduler.name", "cosine"],  # the config's plateau options stay unless replaced
+         "scheduler.options: monitor, mode, factor, patience, min_delta combine with scheduler plateau, not 'cosine' "
          "(scheduler 'cosine' takes: eta_min)"),
     ],
     ids=["optimizer", "scheduler", "optimizer_option", "scheduler_option", "options_of_another_scheduler"],
 )
 def test_unknown_names_and_options_are_one_line_errors_listing_the_choices(dummies, fer_folder, tmp_path, capsys,
                                                                            args, expect):
-    code = run_tool(main, ["--config", SEED002, "--data.root", str(fer_folder), "--data.num_workers", "0",
+    code = run_tool(main, ["--config", SEED002, "--data.root", str(fer_folder), "--data.dataloader.num_workers", "0",
                            "--trainer.default_root_dir", str(tmp_path), *QUIET, *args])
     err = capsys.readouterr().err
     errors = [line for line in err.splitlines() if "error:" in line.lower()]
@@ -168,9 +168,10 @@ def _assert_same(optimizer, configs, expected_optimizer, expected_configs):
 @pytest.mark.parametrize("name", sorted(BEFORE))
 def test_builtins_build_what_the_flat_arguments_built(name):
     model_args = build_cli(["--config", str(REPO / "configs" / f"{name}.yaml")], parse_only=True).config.model
-    # fused_optimizer: as the config leaves it (the CPU mode's fused step is tests/test_cpu_mode.py's subject)
+    # optimizer.fused: as the config leaves it (the CPU mode's fused step is tests/test_cpu_mode.py's subject)
     model_args = {**model_args.as_dict(), "arch": "mouth_cnn", "model_kwargs": None, "pretrained": False,
-                  "num_classes": 3, "class_names": None, "input_spec": None, "fused_optimizer": None}
+                  "num_classes": 3, "class_names": None, "input_spec": None}
+    model_args["optimizer"] = {**model_args["optimizer"], "fused": None}
     model = FERClassifier(**model_args)
     trainer = SimpleNamespace(max_epochs=5, estimated_stepping_batches=40)
     optimizer, configs = _built(model, trainer)
@@ -180,9 +181,7 @@ def test_builtins_build_what_the_flat_arguments_built(name):
 
 
 def test_cosine_and_fused_build_what_the_flat_arguments_built():
-    model = FERClassifier("mouth_cnn", num_classes=3, optimizer="adamw", lr=2e-3, weight_decay=0.01,
-                          optimizer_options={"betas": [0.8, 0.99]}, fused_optimizer=False, scheduler="cosine",
-                          scheduler_options={"eta_min": 1e-5})
+    model = FERClassifier("mouth_cnn", num_classes=3, optimizer={"name": "adamw", "lr": 2e-3, "weight_decay": 0.01, "options": {"betas": [0.8, 0.99]}, "fused": False}, scheduler={"name": "cosine", "options": {"eta_min": 1e-5}})
     trainer = SimpleNamespace(max_epochs=5, estimated_stepping_batches=40)
     optimizer, configs = _built(model, trainer)
     expected = torch.optim.AdamW([g for g in model.param_groups() if g["params"]], lr=2e-3, betas=(0.8, 0.99),

@@ -82,8 +82,8 @@ def test_the_window_preset_trains_a_global_pooling_net_and_validates_on_whole_fa
 
     for loader in ("dataloader", "device"):
         seen.clear()
-        dm = FERDataModule(str(fer_folder), arch="resnet_fer", train_augment="window", batch_size=8, num_workers=0,
-                           loader=loader)
+        dm = FERDataModule(str(fer_folder), arch="resnet_fer", train_augment="window", batch_size=8,
+                           loader=loader, dataloader={"num_workers": 0})
         model = FERClassifier("resnet_fer", num_classes=7, model_kwargs={"stem_width": 32})
         pl.Trainer(max_epochs=1, limit_train_batches=2, limit_val_batches=1, num_sanity_val_steps=0, callbacks=[Sizes()],
                    **QUIET).fit(model, datamodule=dm)
@@ -91,7 +91,7 @@ def test_the_window_preset_trains_a_global_pooling_net_and_validates_on_whole_fa
 
 
 def test_a_flattening_net_is_refused_before_training_on_windows(fer_folder):
-    dm = FERDataModule(str(fer_folder), arch="bn_cnn", train_augment="window", batch_size=8, num_workers=0)
+    dm = FERDataModule(str(fer_folder), arch="bn_cnn", train_augment="window", batch_size=8, dataloader={"num_workers": 0})
     model = FERClassifier("bn_cnn", num_classes=7)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     with pytest.raises(ConfigError, match=r"^bn_cnn takes 48x48 inputs only, and the training augmentation makes "

@@ -94,13 +94,13 @@ def test_unknown_unfreeze_layer_is_a_one_line_error():
 
 @pytest.mark.parametrize(
     "optimizer",
-    [dict(optimizer="sgd", optimizer_options={"momentum": 0.9, "nesterov": True}, weight_decay=0.1),
-     dict(optimizer="adamw", weight_decay=0.5)],
+    [{"name": "sgd", "options": {"momentum": 0.9, "nesterov": True}, "weight_decay": 0.1},
+     {"name": "adamw", "weight_decay": 0.5}],
     ids=["sgd_nesterov_wd", "adamw"],
 )
 def test_frozen_weights_do_not_move_in_phase_1(optimizer):
     pl.seed_everything(0, verbose=False)
-    module = FERClassifier(TINY, num_classes=3, lr=0.05, **optimizer)
+    module = FERClassifier(TINY, num_classes=3, optimizer={**optimizer, "lr": 0.05})
     before = {n: p.detach().clone() for n, p in module.named_parameters()}
     bn_before = module.model.backbone.conv1[1].weight.detach().clone()
     head_before = module.model.head[1].weight.detach().clone()
@@ -125,9 +125,7 @@ def _fit_module(module, finetuning, epochs):
 def test_switch_happens_at_the_configured_epoch_with_phase2_lr_and_plateau_scheduler():
     ft = TwoPhaseFinetuning(unfreeze_at_epoch=2, train_bn=False, phase2_lr=1e-4, phase2_early_stopping_patience=20)
     es = EarlyStopping(monitor="val/acc", mode="max", patience=5)
-    model, trainer, rows = _fit(ft, 4, extra=[es], optimizer="sgd", lr=0.01, weight_decay=1e-4,
-                                optimizer_options={"momentum": 0.9, "nesterov": True}, scheduler="plateau",
-                                scheduler_options={"patience": 10})
+    model, trainer, rows = _fit(ft, 4, extra=[es], optimizer={"name": "sgd", "lr": 0.01, "weight_decay": 1e-4, "options": {"momentum": 0.9, "nesterov": True}}, scheduler={"name": "plateau", "options": {"patience": 10}})
     all_params = CONV1 + BN1 + CONV2 + BN2 + HEAD
     assert [(e, phase, n) for e, phase, n, _ in rows] == [
         (0, 1, HEAD), (1, 1, HEAD), (2, 2, all_params), (3, 2, all_params)
@@ -144,7 +142,7 @@ def test_plateau_in_phase_1_triggers_the_switch():
     # lr 0: validation accuracy never changes, so phase 1 "stops improving" after `patience` epochs.
     ft = TwoPhaseFinetuning(unfreeze_at_epoch=None, unfreeze_on_plateau=True, patience=2, phase2_lr=0.0,
                             phase2_early_stopping_patience=None)
-    _, _, rows = _fit(ft, 5, lr=0.0)
+    _, _, rows = _fit(ft, 5, optimizer={"lr": 0.0})
     assert [phase for _, phase, _, _ in rows] == [1, 1, 1, 2, 2]  # epochs 0-2 validated, no gain for 2 -> epoch 3
 
 

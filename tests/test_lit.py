@@ -30,7 +30,7 @@ def test_bn_cnn_overfits_32_fixture_images(fer_splits):
     x = (torch.from_numpy(train.images).float().unsqueeze(1) / 255 - 0.5) / 0.5
     y = torch.from_numpy(train.labels)
     # Dropout off: this checks the model can fit, not regularization. Stop at the first all-correct epoch.
-    model = FERClassifier("bn_cnn", num_classes=7, lr=1e-3, model_kwargs={"dropout": 0.0})
+    model = FERClassifier("bn_cnn", num_classes=7, model_kwargs={"dropout": 0.0}, optimizer={"lr": 1e-3})
     done = EarlyStopping("train/acc", mode="max", stopping_threshold=0.999, patience=100, check_on_train_epoch_end=True)
     trainer = _trainer(max_epochs=40, callbacks=[done])
     trainer.fit(model, DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True))
@@ -46,10 +46,10 @@ def _loaders(n=16, classes=3, size=(43, 72)):
 @pytest.mark.parametrize(
     "settings",
     [
-        dict(optimizer="adamw", scheduler="cosine", weight_decay=0.01),
-        dict(optimizer="sgd", optimizer_options={"nesterov": True}, scheduler="onecycle"),
-        dict(optimizer="adam", scheduler="plateau", scheduler_options={"monitor": "val/loss", "mode": "min"}),
-        dict(mixup_alpha=0.4, label_smoothing=0.1, channels_last=True, class_weights=[1.0, 2.0, 3.0]),
+        dict(optimizer={"name": "adamw", "weight_decay": 0.01}, scheduler={"name": "cosine"}),
+        dict(optimizer={"name": "sgd", "options": {"nesterov": True}}, scheduler={"name": "onecycle"}),
+        dict(optimizer={"name": "adam"}, scheduler={"name": "plateau", "options": {"monitor": "val/loss", "mode": "min"}}),
+        dict(channels_last=True, batch_mixing={"mixup_alpha": 0.4}, loss={"label_smoothing": 0.1, "class_weights": [1.0, 2.0, 3.0]}),
     ],
     ids=["adamw_cosine", "sgd_onecycle", "adam_plateau", "mixup_smoothing_channels_last_weights"],
 )
@@ -71,9 +71,9 @@ def test_predict_step_returns_probabilities():
 
 
 def test_balanced_class_weights_come_from_the_datamodule(fer_folder):
-    dm = FERDataModule(str(fer_folder), classes=["happy", "sad"], max_per_class={"sad": 4}, num_workers=0,
-                       batch_size=8, train_augment=None)
-    model = FERClassifier("bn_cnn", num_classes=2, class_weights="balanced", class_names=["happy", "sad"])
+    dm = FERDataModule(str(fer_folder), classes=["happy", "sad"], max_per_class={"sad": 4},
+                       batch_size=8, train_augment=None, dataloader={"num_workers": 0})
+    model = FERClassifier("bn_cnn", num_classes=2, class_names=["happy", "sad"], loss={"class_weights": "balanced"})
     _trainer(max_epochs=1, limit_train_batches=1, limit_val_batches=1).fit(model, datamodule=dm)
     # 8 happy, 4 sad: n / (k * count) = 12/16, 12/8
     assert torch.allclose(model.class_weight, torch.tensor([0.75, 1.5]))

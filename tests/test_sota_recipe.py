@@ -57,7 +57,7 @@ def test_random_crop_views_are_ten_crop_sized_windows_scaled_back():
 def test_ema_checkpoint_holds_the_averaged_weights_and_loads_for_inference(tmp_path):
     pl.seed_everything(0, verbose=False)
     data = TensorDataset(torch.randn(32, 1, 48, 48), torch.arange(32) % 7)
-    model = FERClassifier("resnet_fer", num_classes=7, lr=1e-2, optimizer="sgd")
+    model = FERClassifier("resnet_fer", num_classes=7, optimizer={"name": "sgd", "lr": 1e-2})
     key = "model.head.out.weight"
     raw = {}
     # Listed before the EMA callback, so it sees the trained (not yet averaged) weights at the end of fit.

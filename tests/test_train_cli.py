@@ -50,10 +50,10 @@ def test_every_config_trains_one_batch(config, fer_folder, webcam_root, tmp_path
     arch = _arch(config)
     root = webcam_root if config.name.startswith(("seed000", "webcam")) else fer_folder
     args = ["--config", str(config), "--data.root", str(root), "--model.pretrained", "false",
-            "--trainer.fast_dev_run", "true", "--data.batch_size", "4", "--data.num_workers", "0",
+            "--trainer.fast_dev_run", "true", "--data.batch_size", "4", "--data.dataloader.num_workers", "0",
             "--trainer.default_root_dir", str(tmp_path), *QUIET]
     if arch in SMALL_SIZE:
-        args += ["--data.image_size", f"[{SMALL_SIZE[arch]}, {SMALL_SIZE[arch]}]"]
+        args += ["--data.input_spec.image_size", f"[{SMALL_SIZE[arch]}, {SMALL_SIZE[arch]}]"]
     cli = run(args)
     assert cli.trainer.state.finished
     assert cli.trainer.global_step == 1  # one forward + backward + optimizer step
@@ -63,7 +63,7 @@ def test_every_config_trains_one_batch(config, fer_folder, webcam_root, tmp_path
 
 def _fit(root: Path, out: Path, *extra: str):
     return run(["--config", str(REPO / "configs/seed002_bn_cnn.yaml"), "--data.root", str(root),
-                "--data.num_workers", "0", "--data.batch_size", "16", "--trainer.default_root_dir", str(out),
+                "--data.dataloader.num_workers", "0", "--data.batch_size", "16", "--trainer.default_root_dir", str(out),
                 "--trainer.deterministic", "true", "--seed_everything", "7", "--model.model_kwargs",
                 "{dropout: 0.25}", "--trainer.callbacks", "[]", "--trainer.limit_train_batches", "2", *QUIET, *extra])
 
@@ -108,7 +108,7 @@ def _tool(*args: str) -> subprocess.CompletedProcess:
 
 def test_offline_pretrained_weights_error_is_one_line_exit_2(fer_folder, tmp_path):
     proc = _tool("--config", "configs/seed003_resnet50.yaml", "--data.root", str(fer_folder),
-                 "--data.image_size", "[32, 32]", "--trainer.default_root_dir", str(tmp_path),
+                 "--data.input_spec.image_size", "[32, 32]", "--trainer.default_root_dir", str(tmp_path),
                  "--trainer.fast_dev_run", "true")
     assert proc.returncode == 2, proc.stderr[-2000:]
     lines = proc.stderr.strip().splitlines()

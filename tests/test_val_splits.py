@@ -45,33 +45,33 @@ def kaggle_folders(tmp_path_factory):
 
 
 def val_count(root, **kwargs) -> int:
-    dm = FERDataModule(root=str(root), num_workers=0, **kwargs)
+    dm = FERDataModule(root=str(root), **kwargs, dataloader={"num_workers": 0})
     return len(dm.samples("val"))
 
 
 def test_seed001_merged_public_and_private_test(kaggle_csv):
-    assert val_count(kaggle_csv, val_split="val+test", classes=SEED001_CLASSES) == 6043
-    assert val_count(kaggle_csv, val_split="val+test") == 7178
+    assert val_count(kaggle_csv, classes=SEED001_CLASSES, split={"val_split": "val+test"}) == 6043
+    assert val_count(kaggle_csv, split={"val_split": "val+test"}) == 7178
 
 
 def test_merged_split_leaves_no_test_split(kaggle_csv):
-    dm = FERDataModule(root=str(kaggle_csv), val_split="val+test", num_workers=0)
+    dm = FERDataModule(root=str(kaggle_csv), split={"val_split": "val+test"}, dataloader={"num_workers": 0})
     assert dm.split_names == ("train", "val")
     assert dm.samples("val").class_counts()["happy"] == 895 + 879
 
 
 def test_default_and_test_choices_on_the_csv(kaggle_csv):
     assert val_count(kaggle_csv) == 3589
-    assert val_count(kaggle_csv, val_split="test") == 3589
+    assert val_count(kaggle_csv, split={"val_split": "test"}) == 3589
 
 
 def test_seed004_folder_release_test_as_val(kaggle_folders):
-    assert val_count(kaggle_folders, val_split="test") == 7178
-    assert val_count(kaggle_folders, val_split="test", classes=SEED001_CLASSES) == 6043
+    assert val_count(kaggle_folders, split={"val_split": "test"}) == 7178
+    assert val_count(kaggle_folders, classes=SEED001_CLASSES, split={"val_split": "test"}) == 6043
 
 
 def test_unknown_choice_and_missing_split(fer_folder):
     with pytest.raises(ConfigError, match="val_split must be one of val, test, val\\+test"):
-        FERDataModule(root=str(fer_folder), val_split="public")
+        FERDataModule(root=str(fer_folder), split={"val_split": "public"})
     with pytest.raises(EmptySplitError, match="needs the test split"):
-        val_count(fer_folder, val_split="test")
+        val_count(fer_folder, split={"val_split": "test"})

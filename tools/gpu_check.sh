@@ -54,8 +54,8 @@ compiled() {  # torch.compile on/off on the device path (the mode for configs is
 }
 
 recipe() {  # the default recipe end to end, 40 epochs, wall time and final/best val accuracy
-    for extra in "--data.batch_size 128" "--data.batch_size 512 --model.lr 6.0e-3" \
-                 "--data.batch_size 512 --model.lr 6.0e-3 --model.compile_mode default"; do
+    for extra in "--data.batch_size 128" "--data.batch_size 512 --model.optimizer.lr 6.0e-3" \
+                 "--data.batch_size 512 --model.optimizer.lr 6.0e-3 --model.compile_mode default"; do
         start=$(date +%s.%N)
         # shellcheck disable=SC2086
         python3 tools/train.py --config configs/fer2013_resnet_fer.yaml --config configs/trainer/gpu.yaml \

@@ -38,8 +38,8 @@ def _timed(fn):
 def _loader_images_per_second(root: Path, cache_dir: Path, args: argparse.Namespace) -> float:
     from fer_torch.data.datamodule import FERDataModule  # torch/Lightning only for this measurement
 
-    module = FERDataModule(str(root), train_augment=args.augment, batch_size=args.batch_size,
-                           num_workers=args.workers, cache_dir=str(cache_dir), loader="dataloader")
+    module = FERDataModule(str(root), train_augment=args.augment, batch_size=args.batch_size, loader="dataloader",
+                           dataloader={"num_workers": args.workers}, reading={"cache_dir": str(cache_dir)})
     batches = iter(module.train_dataloader())
     for _ in range(5):  # worker start-up and first batches
         next(batches)

@@ -79,7 +79,8 @@ def lightning_images_per_s(arch: str, precision: str, batch: int, steps: int, wa
     trainer = pl.Trainer(accelerator=device, devices=1, precision=precision, max_epochs=1, logger=False,
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                          limit_val_batches=0, num_sanity_val_steps=0, callbacks=[timer, EpochReseeding()])
-    trainer.fit(FERClassifier(arch, num_classes=7, optimizer="adam", lr=1e-3), _loader(arch, batch, warmup + steps))
+    trainer.fit(FERClassifier(arch, num_classes=7, optimizer={"name": "adam", "lr": 1e-3}),
+                _loader(arch, batch, warmup + steps))
     return timer.images_per_s
 
 
@@ -118,12 +119,12 @@ def fit_timing(root: Path, arch: str, loader: str, precision: str, compile_mode:
     pl.seed_everything(0, verbose=False)
     if args.device == "gpu":
         torch.set_float32_matmul_precision("high")  # what configs/trainer/gpu.yaml sets
-    dm = FERDataModule(str(root), arch=arch, train_augment=args.augment, batch_size=args.batch,
-                       num_workers=args.num_workers, persistent_workers=True, pin_memory=args.device == "gpu",
-                       loader=loader)
-    model = FERClassifier(arch, num_classes=dm.num_classes, in_chans=dm.input_spec.channels, optimizer="adamw",
-                          lr=1e-3, channels_last=True, compile_mode=None if compile_mode == "none" else compile_mode,
-                          fused_optimizer=True if args.device == "gpu" else None)
+    dm = FERDataModule(str(root), arch=arch, train_augment=args.augment, batch_size=args.batch, loader=loader,
+                       dataloader={"num_workers": args.num_workers, "persistent_workers": True,
+                                   "pin_memory": args.device == "gpu"})
+    model = FERClassifier(arch, num_classes=dm.num_classes, input_spec=dm.input_spec.to_dict(),
+                          optimizer={"name": "adamw", "lr": 1e-3, "fused": True if args.device == "gpu" else None},
+                          channels_last=True, compile_mode=None if compile_mode == "none" else compile_mode)
     timer = EpochTimer()
     trainer = pl.Trainer(accelerator=args.device, devices=1, precision=precision, max_epochs=args.epochs,
                          logger=False, enable_checkpointing=False, enable_progress_bar=False,

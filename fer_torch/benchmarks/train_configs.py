@@ -62,9 +62,9 @@ def cli_images_per_s(config: str, preset: str | None, args: argparse.Namespace, 
 def saved_classifier(saved: dict) -> FERClassifier:
     """The model and optimizer settings of a run's saved config, as a fresh :class:`FERClassifier`."""
     model, data = saved["model"], saved["data"]
-    spec = InputSpec(**{key: data[key] for key in InputSpec.__dataclass_fields__})
-    keys = ("arch", "model_kwargs", "optimizer", "lr", "weight_decay", "optimizer_options")
-    return FERClassifier(**{key: model[key] for key in keys}, in_chans=spec.channels, input_spec=spec.to_dict())
+    spec = InputSpec.from_dict(data["input_spec"])
+    return FERClassifier(**{key: model[key] for key in ("arch", "model_kwargs", "optimizer")},
+                         input_spec=spec.to_dict())
 
 
 def preset_args(preset: str | None) -> list[str]:
@@ -81,8 +81,9 @@ def bare_images_per_s(classifier, precision: str, channels_last: bool, batch: in
     hp = classifier.hparams
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     model = classifier.model.float().train().to(memory_format=memory_format)
-    optimizer = build_optimizer(hp.optimizer, [{"params": list(model.parameters())}], lr=hp.lr,
-                                weight_decay=hp.weight_decay, fused=None, options=hp.optimizer_options)
+    opt = hp.optimizer
+    optimizer = build_optimizer(opt["name"], [{"params": list(model.parameters())}], lr=opt["lr"],
+                                weight_decay=opt["weight_decay"], fused=None, options=opt["options"])
     x = torch.randn(batch, *classifier.example_input_array.shape[1:]).contiguous(memory_format=memory_format)
     y = torch.randint(0, hp.num_classes, (batch,))
     return bare_step_images_per_s(model, optimizer, itertools.repeat((x, y), args.warmup + args.steps), precision,

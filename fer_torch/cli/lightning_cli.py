@@ -38,7 +38,6 @@ from fer_torch.errors import CheckpointError, ConfigError
 from fer_torch.hardware import cpu_mode, cpu_name
 from fer_torch.lit.classifier import FERClassifier
 from fer_torch.safe_load import REFUSED_PICKLE, is_refused_pickle
-from fer_torch.spec import InputSpec
 
 DEFAULT_ROOT_DIR = "runs"
 
@@ -107,9 +106,6 @@ class FERTrainCLI(LightningCLI):
                             default=None, help="torch.set_float32_matmul_precision for the process (high: TF32 "
                             "matmuls on Ampere+ GPUs; configs/trainer/gpu.yaml sets it)")
         parser.link_arguments("model.arch", "data.arch")  # the data's input spec defaults to the architecture's
-        parser.link_arguments(
-            "data.input_spec", "model.in_chans", compute_fn=lambda spec: spec.channels, apply_on="instantiate"
-        )
         parser.link_arguments("data.num_classes", "model.num_classes", apply_on="instantiate")
         parser.link_arguments("data.class_names", "model.class_names", compute_fn=list, apply_on="instantiate")
         parser.link_arguments(
@@ -136,9 +132,9 @@ class FERTrainCLI(LightningCLI):
         """Write what ``auto`` and the architecture resolve to into the config (input spec, data loader, CPU
         precision and memory format), so the run's saved ``config.yaml`` states what it trained with."""
         data = self.config.data
-        spec = resolve_input_spec(data.arch, **{key: data.get(key) for key in InputSpec.__dataclass_fields__})
-        for key, value in spec.to_dict().items():
-            data[key] = value
+        changes = data.input_spec.as_dict() if isinstance(data.input_spec, Namespace) else dict(data.input_spec or {})
+        for key, value in resolve_input_spec(data.arch, **changes).to_dict().items():
+            data[f"input_spec.{key}"] = value
         data.loader, note = resolve_loader(data.loader, data.train_augment)
         if self.config.get("float32_matmul_precision"):  # process-wide, so a trainer-level setting
             torch.set_float32_matmul_precision(self.config.float32_matmul_precision)
@@ -174,7 +170,7 @@ def trains_on_cpu(accelerator: Any) -> bool:
 
 def apply_cpu_mode(config: Namespace) -> str | None:
     """On the CPU, fill the choices the config leaves open (``trainer.precision``, ``model.channels_last``) with
-    :func:`fer_torch.hardware.cpu_mode`'s and ``model.fused_optimizer`` with True, and return the one line that says
+    :func:`fer_torch.hardware.cpu_mode`'s and ``model.optimizer.fused`` with True, and return the one line that says
     what runs; explicit choices win.
 
     Off the CPU nothing changes and None is returned (an unset ``channels_last`` means off).
@@ -192,8 +188,8 @@ def apply_cpu_mode(config: Namespace) -> str | None:
         model.channels_last = mode.channels_last
     else:
         configured.append("channels_last")
-    if model.fused_optimizer is None:  # one kernel per step: halves the optimizer's ~10 ms (docs/benchmarks.md)
-        model.fused_optimizer = True
+    if model.optimizer.fused is None:  # one kernel per optimizer step (docs/benchmarks.md)
+        model["optimizer.fused"] = True
     if not configured:
         return f"Training on {mode.describe()}, chosen for this CPU"
     layout = "channels-last" if model.channels_last else "contiguous"

@@ -44,10 +44,10 @@ def parameter_counts(config: Namespace) -> tuple[dict[str, int], int]:
     model_args["pretrained"] = False  # counts do not depend on weights; never download
     classes = config.data.get("classes")
     model_args["num_classes"] = len(classes) if classes else len(FER2013_CLASSES)
-    model_args["in_chans"] = config.data.channels  # resolved from the architecture by the training CLI
-    model_args.pop("class_names", None), model_args.pop("input_spec", None)
-    if model_args.get("class_weights") == "balanced":
-        model_args["class_weights"] = None  # would need the training split
+    model_args["input_spec"] = config.data.input_spec.as_dict()  # resolved from the architecture by the training CLI
+    model_args.pop("class_names", None)
+    if (model_args.get("loss") or {}).get("class_weights") == "balanced":
+        model_args["loss"] = {**model_args["loss"], "class_weights": None}  # would need the training split
     module = FERClassifier(**model_args)
     finetuning = _finetuning_callback(config.trainer.get("callbacks"))
     if finetuning is not None:

@@ -21,6 +21,8 @@ from fer_torch.data.readers import list_class_names, load_splits, select_classes
 from fer_torch.data.samples import Samples
 from fer_torch.data.transforms import build_augmentation, build_transform
 from fer_torch.data.val_splits import apply_val_split, check_val_split
+from fer_torch.config_groups import (DataLoaderOptions, InputSpecOptions, ReadingOptions, SplitOptions, group,
+                                     plain)
 from fer_torch.errors import ConfigError, EmptySplitError, MissingClassError
 from fer_torch.labels import canonical_names
 from fer_torch.spec import InputSpec
@@ -72,22 +74,25 @@ class FERDataModule(pl.LightningDataModule):
         max_per_class: caps on training images per class, e.g. ``{"happy": 4000}`` (seed 001).
         arch: the architecture whose registry :class:`InputSpec` the input defaults to (the training CLI links
             it from ``model.arch``); None: InputSpec's own defaults (48x48 grayscale, 0.5/0.5, face).
-        image_size, channels, mean, std, preprocessing, region: the model's :class:`InputSpec`; None keeps the
-            default (``arch``'s), a value overrides it.
+        input_spec: :class:`~fer_torch.config_groups.InputSpecOptions`, changes to that spec (``image_size``,
+            ``channels``, ``mean``, ``std``, ``preprocessing``, ``region``; None keeps the architecture's).
         train_augment: augmentation preset name or a list of ``{"name": <albumentations class>, ...}``.
-        rgb: read images as RGB (default grayscale); ``channels=3`` alone replicates grayscale.
-        val_fraction, split_seed: stratified val split carved from train when the source has none
-            (Kaggle ``train.csv``); for webcam data, the fraction of subjects held out.
-        val_split: what validates: ``val`` (default), ``test`` (Kaggle folder release's ``test/``, seed 004)
-            or ``val+test`` (PublicTest + PrivateTest, seed 001); see :mod:`fer_torch.data.val_splits`.
-        split_test_by_prefix, strict, cache_dir, use_cache: passed to :func:`load_splits` (as are ``region``,
-            ``val_fraction`` and ``split_seed``); the reader gets those it takes.
+        batch_size: images per batch.
+        split: :class:`~fer_torch.config_groups.SplitOptions`: what validates (``val_split``) and the
+            stratified split carved from train when the source has none (``val_fraction``, ``split_seed``).
+        reading: :class:`~fer_torch.config_groups.ReadingOptions` (``rgb``, ``strict``, ``use_cache``,
+            ``cache_dir``), passed to :func:`load_splits` (as are ``input_spec.region`` and ``split``'s
+            ``val_fraction``, ``split_seed`` and ``split_test_by_prefix``); the reader gets those it takes.
         loader: ``device``: every split preprocessed once into a uint8 tensor on the training device (host memory
             on a CPU), batches sliced there, the preset ``train_augment`` applied per batch with kornia and
-            normalization in the training process (:mod:`fer_torch.data.device_batches`; ``num_workers`` and
-            ``pin_memory`` unused); ``dataloader``: albumentations per image in DataLoader workers; ``auto``
-            (default): ``device`` for a preset, ``dataloader`` for a list of albumentations transforms
-            (:func:`resolve_loader`). On 2 CPU cores the in-memory path leaves both cores to the model.
+            normalization in the training process (:mod:`fer_torch.data.device_batches`); ``dataloader``:
+            albumentations per image in DataLoader workers; ``auto`` (default): ``device`` for a preset,
+            ``dataloader`` for a list of albumentations transforms (:func:`resolve_loader`). On 2 CPU cores the
+            in-memory path leaves both cores to the model.
+        dataloader: :class:`~fer_torch.config_groups.DataLoaderOptions` of the ``dataloader`` path
+            (``num_workers``, ``pin_memory``, ``persistent_workers``).
+
+    Groups take their dataclass or a plain mapping of its fields, and are recorded as plain dicts.
     """
 
     def __init__(
@@ -97,40 +102,30 @@ class FERDataModule(pl.LightningDataModule):
         classes: list[str] | None = None,
         max_per_class: dict[str, int] | None = None,
         arch: str | None = None,
-        image_size: tuple[int, int] | list[int] | None = None,
-        channels: int | None = None,
-        mean: list[float] | tuple[float, ...] | None = None,
-        std: list[float] | tuple[float, ...] | None = None,
-        preprocessing: list[str] | tuple[str, ...] | None = None,
-        region: str | None = None,
+        input_spec: InputSpecOptions = InputSpecOptions(),
         train_augment: str | list[dict[str, Any]] | None = "standard",
         batch_size: int = 64,
-        num_workers: int = 2,
-        pin_memory: bool = False,
-        persistent_workers: bool = True,
-        val_fraction: float = 0.2,
-        split_seed: int = 0,
-        val_split: str = "val",
-        split_test_by_prefix: bool = False,
-        strict: bool = False,
-        cache_dir: str | None = None,
-        use_cache: bool = True,
-        rgb: bool = False,
+        split: SplitOptions = SplitOptions(),
+        reading: ReadingOptions = ReadingOptions(),
         loader: Literal["auto", "dataloader", "device"] = "auto",
+        dataloader: DataLoaderOptions = DataLoaderOptions(),
     ):
         super().__init__()
+        spec_changes = group(InputSpecOptions, input_spec, "input_spec")
+        self.split = group(SplitOptions, split, "split")
+        self.reading = group(ReadingOptions, reading, "reading")
+        self.dataloader_options = group(DataLoaderOptions, dataloader, "dataloader")
         loader, note = resolve_loader(loader, train_augment)
         if note:
             rank_zero_info(note)
+        input_spec, split, reading = plain(spec_changes), plain(self.split), plain(self.reading)
+        dataloader = plain(self.dataloader_options)
         self.save_hyperparameters()
         self.root = str(root)
         self.source = check_source(source)
         self.classes = canonical_names(classes) if classes else None
         self.max_per_class = dict(max_per_class) if max_per_class else None
-        self.spec = resolve_input_spec(
-            arch, image_size=image_size, channels=channels, mean=mean, std=std, preprocessing=preprocessing,
-            region=region,
-        )
+        self.spec = resolve_input_spec(arch, **input_spec)
         build_augmentation(train_augment, self.spec.image_size)  # a bad preset/config fails here, not in a worker
         self.batch_preparation = (
             BatchPreparation(self.spec, build_device_augmentation(train_augment, self.spec.image_size))
@@ -139,9 +134,9 @@ class FERDataModule(pl.LightningDataModule):
         self._device_splits: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
         self._train_batches: DeviceBatches | None = None
         self._train_position: dict[str, int] | None = None  # a checkpoint's, for training batches not yet made
-        if not 0 <= val_fraction < 1:
-            raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
-        check_val_split(val_split)
+        if not 0 <= self.split.val_fraction < 1:
+            raise ConfigError(f"val_fraction must be in [0, 1), got {self.split.val_fraction!r}")
+        check_val_split(self.split.val_split)
         self._splits: dict[str, Samples] | None = None
         self._class_names: tuple[str, ...] | None = None
 
@@ -186,21 +181,22 @@ class FERDataModule(pl.LightningDataModule):
         """Load (or reuse) every split; decoding happens once per process, later runs hit the reader cache."""
         if self._splits is not None:
             return
+        split, reading = self.split, self.reading
         raw = load_splits(
             self.root,
             self.source,
-            rgb=self.hparams.rgb,
+            rgb=reading.rgb,
             region=self.spec.region,
-            val_fraction=self.hparams.val_fraction,
-            split_seed=self.hparams.split_seed,
-            split_test_by_prefix=self.hparams.split_test_by_prefix,
-            strict=self.hparams.strict,
-            cache_dir=self.hparams.cache_dir,
-            use_cache=self.hparams.use_cache,
+            val_fraction=split.val_fraction,
+            split_seed=split.split_seed,
+            split_test_by_prefix=split.split_test_by_prefix,
+            strict=reading.strict,
+            cache_dir=reading.cache_dir,
+            use_cache=reading.use_cache,
         )
-        raw = apply_val_split(raw, self.hparams.val_split, self.root)
-        if "val" not in raw and "train" in raw and self.hparams.val_fraction > 0:  # e.g. Kaggle train.csv
-            raw["train"], raw["val"] = stratified_split(raw["train"], self.hparams.val_fraction, self.hparams.split_seed)
+        raw = apply_val_split(raw, split.val_split, self.root)
+        if "val" not in raw and "train" in raw and split.val_fraction > 0:  # e.g. Kaggle train.csv
+            raw["train"], raw["val"] = stratified_split(raw["train"], split.val_fraction, split.split_seed)
         classes = list(self.class_names)
         try:
             self._splits = {
@@ -208,7 +204,7 @@ class FERDataModule(pl.LightningDataModule):
                     samples,
                     classes=classes,
                     max_per_class=self.max_per_class if split == "train" else None,
-                    seed=self.hparams.split_seed,
+                    seed=self.split.split_seed,
                 )
                 for split, samples in raw.items()
             }
@@ -238,14 +234,15 @@ class FERDataModule(pl.LightningDataModule):
 
     def _loader(self, dataset: FERDataset, shuffle: bool) -> DataLoader:
         dataset.reseed(torch.initial_seed())  # num_workers=0 path; workers reseed in seed_worker
+        options = self.dataloader_options
         return DataLoader(
             dataset,
             batch_size=self.hparams.batch_size,
             shuffle=shuffle,
             drop_last=False,
-            num_workers=self.hparams.num_workers,
-            pin_memory=self.hparams.pin_memory,
-            persistent_workers=self.hparams.persistent_workers and self.hparams.num_workers > 0,
+            num_workers=options.num_workers,
+            pin_memory=options.pin_memory,
+            persistent_workers=options.persistent_workers and options.num_workers > 0,
             worker_init_fn=seed_worker,
         )
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["load_lightning_module"]
 
-TRAINING_ONLY = ("optimizer", "optimizer_options", "scheduler", "scheduler_options")
+TRAINING_ONLY = ("optimizer", "scheduler")
 """Registry names of training only: a model trained with a plugin's optimizer loads without the plugin."""
 
 

@@ -12,6 +12,8 @@ from torch import nn
 from torchmetrics import MeanMetric
 from torchvision.transforms import v2
 
+from fer_torch.config_groups import (BatchMixingOptions, LossOptions, OptimizerOptions, SchedulerOptions, group,
+                                     plain)
 from fer_torch.errors import ConfigError
 from fer_torch.lit.metrics import classification_metrics
 from fer_torch.lit.optimizers import build_optimizer, check_optimizer
@@ -26,86 +28,80 @@ class FERClassifier(pl.LightningModule):
     Args:
         arch: registry name of the architecture (``fer_torch.models.list_models()``).
         num_classes: number of output classes (linked from the datamodule by the training CLI).
-        in_chans: input channels (1 grayscale, 3 RGB).
         pretrained: ``False``, a library weight name (``imagenet``, ``vggface2`` ...) or a local file.
         model_kwargs: extra architecture arguments (head type, dense layers ...).
         class_names: output class names, saved in the checkpoint (linked from the datamodule).
-        input_spec: :meth:`InputSpec.to_dict` of the preprocessing, saved in the checkpoint.
-        class_weights: ``None``, ``"balanced"`` (the datamodule's train-split weights) or one weight per class.
-        label_smoothing: cross-entropy label smoothing.
-        optimizer: registry name (``fer_torch.lit.optimizers.OPTIMIZERS``: ``adam``, ``adamw``, ``sgd``).
-        lr, weight_decay: learning rate and weight decay of every parameter group.
-        optimizer_options: the optimizer's own options (its factory's keyword-only parameters, with their
-            defaults): ``sgd`` takes ``momentum`` and ``nesterov``; ``adam``/``adamw`` take ``betas``.
-        scheduler: registry name (``fer_torch.lit.schedulers.SCHEDULERS``): ``none``, ``plateau``
-            (ReduceLROnPlateau), ``cosine`` (T_max = ``trainer.max_epochs``) or ``onecycle`` (total steps =
-            ``trainer.estimated_stepping_batches``).
-        scheduler_options: the scheduler's own options, likewise: ``plateau`` takes ``monitor``, ``mode``,
-            ``factor``, ``patience``, ``min_lr`` and ``min_delta`` (an absolute improvement, Keras'
-            ``min_delta``); ``cosine`` ``eta_min``; ``onecycle`` ``pct_start``. ``none`` and ``plateau`` take
-            ``time_decay``, Keras' optimizer ``decay`` (seed 003's SGD ``decay=1e-4``): the rate is divided by
+        input_spec: :meth:`InputSpec.to_dict` of the preprocessing, saved in the checkpoint (linked from the
+            datamodule); None: the architecture's. Its ``channels`` are the network's input channels.
+        loss: :class:`~fer_torch.config_groups.LossOptions` (``label_smoothing``, ``class_weights``).
+        optimizer: :class:`~fer_torch.config_groups.OptimizerOptions` (``name``, ``lr``, ``weight_decay``,
+            ``fused``, ``options``).
+        scheduler: :class:`~fer_torch.config_groups.SchedulerOptions` (``name``, ``options``): ``none``,
+            ``plateau`` (ReduceLROnPlateau; options ``monitor``, ``mode``, ``factor``, ``patience``, ``min_lr``,
+            ``min_delta``, an absolute improvement as Keras' ``min_delta``), ``cosine`` (T_max =
+            ``trainer.max_epochs``; ``eta_min``) or ``onecycle`` (total steps =
+            ``trainer.estimated_stepping_batches``; ``pct_start``). ``none`` and ``plateau`` take ``time_decay``,
+            Keras' optimizer ``decay`` (seed 003's SGD ``decay=1e-4``): the rate is divided by
             ``1 + time_decay * step`` after ``step`` optimizer steps.
-        mixup_alpha: MixUp Beta(alpha, alpha) on training batches; 0 turns it off.
+        batch_mixing: :class:`~fer_torch.config_groups.BatchMixingOptions` (``mixup_alpha``, ``cutmix_alpha``).
         channels_last: run the model in channels-last memory format (faster convolutions on CPU/GPU); ``None``
             lets the training CLI choose it for the CPU (:func:`fer_torch.hardware.cpu_mode`), else off.
-        cutmix_alpha: CutMix Beta(alpha, alpha); with ``mixup_alpha`` too, each batch gets one of the two.
         compile_mode: ``None`` (eager) or a ``torch.compile`` mode (``default``, ``reduce-overhead``,
             ``max-autotune-no-cudagraphs`` ...) applied to the model in place at setup (checkpoint keys unchanged).
-        fused_optimizer: ``True`` for the fused (single-kernel) optimizer step, ``False`` for foreach,
-            ``None`` for torch's default.
+
+    Groups take their dataclass or a plain mapping of its fields; the checkpoint records them as plain dicts.
+    Checkpoints written with the earlier flat arguments (``lr``, ``optimizer_options`` ...) load through
+    :func:`fer_torch.model_io.architecture.migrated_hparams`.
     """
 
     def __init__(
         self,
         arch: str = "bn_cnn",
         num_classes: int = 7,
-        in_chans: int = 1,
         pretrained: bool | str | None = False,
         model_kwargs: dict[str, Any] | None = None,
         class_names: list[str] | None = None,
         input_spec: dict[str, Any] | None = None,
-        class_weights: Literal["balanced"] | list[float] | None = None,
-        label_smoothing: float = 0.0,
-        optimizer: str = "adam",
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        optimizer_options: dict[str, Any] | None = None,
-        scheduler: str = "none",
-        scheduler_options: dict[str, Any] | None = None,
-        mixup_alpha: float = 0.0,
+        loss: LossOptions = LossOptions(),
+        optimizer: OptimizerOptions = OptimizerOptions(),
+        scheduler: SchedulerOptions = SchedulerOptions(),
+        batch_mixing: BatchMixingOptions = BatchMixingOptions(),
         channels_last: bool | None = None,
-        cutmix_alpha: float = 0.0,
         compile_mode: str | None = None,
-        fused_optimizer: bool | None = None,
     ) -> None:
         super().__init__()
         from fer_torch.models import model_input_spec  # deferred: the registry imports timm/torchvision
 
+        loss_group = group(LossOptions, loss, "loss")
+        optimizer_group = group(OptimizerOptions, optimizer, "optimizer")
+        scheduler_group = group(SchedulerOptions, scheduler, "scheduler")
+        mixing = group(BatchMixingOptions, batch_mixing, "batch_mixing")
+        class_weights = loss_group.class_weights
         if class_names is not None and len(class_names) != num_classes:
             raise ConfigError(f"{len(class_names)} class names {list(class_names)} for num_classes={num_classes}")
-        if isinstance(class_weights, list) and len(class_weights) != num_classes:
+        if isinstance(class_weights, (list, tuple)) and len(class_weights) != num_classes:
             raise ConfigError(f"class_weights has {len(class_weights)} values for {num_classes} classes")
-        check_optimizer(optimizer, optimizer_options)
-        check_scheduler(scheduler, scheduler_options)
         if isinstance(class_weights, str) and class_weights != "balanced":
             raise ConfigError(f"class_weights must be 'balanced', a list or null, got {class_weights!r}")
+        check_optimizer(optimizer_group.name, optimizer_group.options)
+        check_scheduler(scheduler_group.name, scheduler_group.options)
+        spec = InputSpec.from_dict(input_spec) if input_spec is not None else model_input_spec(arch)
         # Plain types only (lists/dicts/str), so checkpoints load with torch.load(weights_only=True);
         # save_hyperparameters reads these normalized locals.
         class_names = list(class_names) if class_names is not None else None
-        optimizer_options = dict(optimizer_options) if optimizer_options is not None else None
-        scheduler_options = dict(scheduler_options) if scheduler_options is not None else None
-        input_spec = InputSpec.from_dict(input_spec).to_dict() if input_spec is not None else None
+        input_spec = spec.to_dict() if input_spec is not None else None
+        loss, optimizer, scheduler = plain(loss_group), plain(optimizer_group), plain(scheduler_group)
+        batch_mixing = plain(mixing)
         self.save_hyperparameters()
         self.model = build_network(self.hparams, pretrained=pretrained)
         self.register_buffer(
             "class_weight",
-            torch.tensor(class_weights, dtype=torch.float32) if isinstance(class_weights, list) else None,
+            torch.tensor(class_weights, dtype=torch.float32) if isinstance(class_weights, (list, tuple)) else None,
             persistent=False,
         )
-        self.mixup = _batch_mixing(mixup_alpha, cutmix_alpha, num_classes)
+        self.mixup = _batch_mixing(mixing.mixup_alpha, mixing.cutmix_alpha, num_classes)
         # One input of the trained size, so the model summary counts FLOPs (Lightning's ModelSummary).
-        height, width = InputSpec.from_dict(input_spec).image_size if input_spec else model_input_spec(arch).image_size
-        self.example_input_array = torch.zeros(1, in_chans, height, width)
+        self.example_input_array = torch.zeros(1, spec.channels, *spec.image_size)
         # No argument checks or NaN scans per training step: each would wait for the GPU (a host sync).
         self.train_loss = MeanMetric(nan_strategy="disable")
         self.train_acc = classification_metrics(num_classes, "train/", validate_args=False)["acc"]
@@ -113,6 +109,16 @@ class FERClassifier(pl.LightningModule):
         self.test_metrics = classification_metrics(num_classes, "test/")
         # Set for the length of fit by fer_torch.callbacks.KnowledgeDistillation: (logits, x, loss) -> loss.
         self.distillation: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+
+    @classmethod
+    def load_from_checkpoint(cls, checkpoint_path: Any, *args: Any, **kwargs: Any) -> "FERClassifier":
+        """Lightning's loader, with a checkpoint's earlier flat arguments migrated into their groups."""
+        from fer_torch.model_io.architecture import migrated_hparams
+
+        recorded = torch.load(checkpoint_path, map_location="cpu", weights_only=True).get(
+            cls.CHECKPOINT_HYPER_PARAMS_KEY) or {}  # TODO(merge): safe_load
+        migrated = {key: value for key, value in migrated_hparams(recorded).items() if key not in recorded}
+        return super().load_from_checkpoint(checkpoint_path, *args, **{**migrated, **kwargs})
 
     # -- what inference needs -------------------------------------------------------------------------------
     @property
@@ -146,7 +152,7 @@ class FERClassifier(pl.LightningModule):
         train_size = getattr(datamodule, "train_image_size", None)
         if stage == "fit" and train_size is not None and tuple(train_size) != tuple(self.input_spec.image_size):
             self._check_accepts(tuple(train_size))
-        if self.hparams.class_weights == "balanced" and self.class_weight is None:
+        if self.hparams.loss["class_weights"] == "balanced" and self.class_weight is None:
             weights = getattr(datamodule, "class_weights", None)
             if weights is None:
                 raise ConfigError("class_weights='balanced' needs a datamodule with class_weights")
@@ -176,7 +182,7 @@ class FERClassifier(pl.LightningModule):
     def _loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         # `target` is class indices, or MixUp's soft labels; cross_entropy takes both.
         return F.cross_entropy(
-            logits, target, weight=self.class_weight, label_smoothing=self.hparams.label_smoothing
+            logits, target, weight=self.class_weight, label_smoothing=self.hparams.loss["label_smoothing"]
         )
 
     def on_train_epoch_end(self) -> None:
@@ -233,12 +239,11 @@ class FERClassifier(pl.LightningModule):
         return [{"params": head, "name": "head"}, {"params": backbone, "name": "backbone"}]
 
     def configure_optimizers(self) -> dict[str, Any] | tuple[list, list]:
-        hp = self.hparams
-        optimizer = build_optimizer(hp.optimizer, [g for g in self.param_groups() if g["params"]], lr=hp.lr,
-                                    weight_decay=hp.weight_decay, fused=hp.fused_optimizer,
-                                    options=hp.optimizer_options)
+        opt, sched = self.hparams.optimizer, self.hparams.scheduler
+        optimizer = build_optimizer(opt["name"], [g for g in self.param_groups() if g["params"]], lr=opt["lr"],
+                                    weight_decay=opt["weight_decay"], fused=opt["fused"], options=opt["options"])
         # _trainer, not trainer: None rather than an error when built outside a fit.
-        schedulers = build_schedulers(hp.scheduler, optimizer, self._trainer, hp.scheduler_options)
+        schedulers = build_schedulers(sched["name"], optimizer, self._trainer, sched["options"])
         if len(schedulers) > 1:
             return [optimizer], schedulers
         return {"optimizer": optimizer, **({"lr_scheduler": schedulers[0]} if schedulers else {})}

@@ -1,4 +1,4 @@
-"""Optimizers by name: ``FERClassifier(optimizer=NAME, optimizer_options={...})``.
+"""Optimizers by name: ``FERClassifier(optimizer={"name": NAME, "options": {...}})``.
 
 A factory is ``factory(params, lr, weight_decay, fused, *, <options>) -> Optimizer``: ``params`` are
 :meth:`FERClassifier.param_groups`, ``lr``/``weight_decay``/``fused`` the classifier's common settings

@@ -1,4 +1,4 @@
-"""Learning-rate schedulers by name: ``FERClassifier(scheduler=NAME, scheduler_options={...})``.
+"""Learning-rate schedulers by name: ``FERClassifier(scheduler={"name": NAME, "options": {...}})``.
 
 A factory is ``factory(optimizer, trainer, *, <options>)`` returning Lightning's lr-scheduler config (a dict
 with ``scheduler``, ``interval``, ``monitor`` ...), a list of them, or None; ``trainer`` (None outside a fit)

@@ -8,11 +8,12 @@ from typing import Any
 
 from torch import nn
 
+from fer_torch.config_groups import MOVED_MODEL_KEYS, migrate
 from fer_torch.errors import ConfigError
 from fer_torch.labels import FER2013_CLASSES
 from fer_torch.spec import InputSpec
 
-ARCHITECTURE_ARGS = ("arch", "num_classes", "in_chans", "model_kwargs", "channels_last")
+ARCHITECTURE_ARGS = ("arch", "num_classes", "model_kwargs", "channels_last")
 """The ``FERClassifier`` arguments that rebuild the network; training-only ones (optimizer ...) are dropped."""
 
 NETWORK_PREFIX = "model."
@@ -24,7 +25,7 @@ def sized_model_kwargs(arch: str, model_kwargs: Mapping[str, Any] | None,
     """``model_kwargs`` plus ``image_size`` from the input spec when the architecture takes one.
 
     Flatten-based CNNs size their first dense layer from the input, so the model must be built for the
-    size the datamodule delivers (``--data.image_size`` alone is enough to change it).
+    size the datamodule delivers (``--data.input_spec.image_size`` alone is enough to change it).
     """
     from fer_torch.models import model_entry  # deferred: the registry imports timm/torchvision
 
@@ -35,13 +36,25 @@ def sized_model_kwargs(arch: str, model_kwargs: Mapping[str, Any] | None,
 
 
 def build_network(record: Mapping[str, Any], pretrained: bool | str | None = False) -> nn.Module:
-    """The architecture ``record`` names (``arch``, ``num_classes``, ``in_chans``, ``model_kwargs``,
-    ``input_spec``), with fresh weights unless ``pretrained`` names library weights."""
+    """The architecture ``record`` names (``arch``, ``num_classes``, ``model_kwargs``, ``input_spec``: its
+    channels are the input channels), with fresh weights unless ``pretrained`` names library weights."""
     from fer_torch.models import create_model
 
     arch, num_classes = record["arch"], record.get("num_classes", len(FER2013_CLASSES))
-    return create_model(arch, num_classes, in_chans=record.get("in_chans", 1), pretrained=pretrained,
+    return create_model(arch, num_classes, in_chans=recorded_input_spec(record).channels, pretrained=pretrained,
                         **sized_model_kwargs(arch, record.get("model_kwargs"), record.get("input_spec")))
+
+
+def migrated_hparams(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A model's recorded ``FERClassifier`` arguments in today's shape: the flat keys of checkpoints written before
+    the option groups moved into them (:func:`fer_torch.config_groups.migrate`), and ``in_chans`` into the input
+    spec (the architecture's, with those channels, when none was recorded). Today's records come back unchanged."""
+    out = migrate(record, MOVED_MODEL_KEYS)
+    if "in_chans" in out:
+        if not out.get("input_spec") and "arch" in out:
+            out["input_spec"] = recorded_input_spec(out).to_dict()
+        out.pop("in_chans")
+    return out
 
 
 def recorded_class_names(record: Mapping[str, Any]) -> tuple[str, ...]:
@@ -65,4 +78,4 @@ def recorded_input_spec(record: Mapping[str, Any]) -> InputSpec:
         return InputSpec.from_dict(spec)
     from fer_torch.models import model_input_spec
 
-    return model_input_spec(record["arch"]).override(channels=record.get("in_chans", 1))
+    return model_input_spec(record["arch"]).override(channels=record.get("in_chans"))  # a pre-groups record's

@@ -21,7 +21,8 @@ import torch
 from fer_torch.device import onnx_session, select_device
 from fer_torch.errors import CheckpointError, DeviceError, FERError
 from fer_torch.extras import require
-from fer_torch.model_io.architecture import NETWORK_PREFIX, build_network, recorded_class_names, recorded_input_spec
+from fer_torch.model_io.architecture import (NETWORK_PREFIX, build_network, migrated_hparams, recorded_class_names,
+                                             recorded_input_spec)
 from fer_torch.model_io.metadata import ARCHITECTURE_KEY, _first_line, read_metadata
 from fer_torch.safe_load import REFUSED_PICKLE, is_refused_pickle
 from fer_torch.spec import InputSpec
@@ -122,6 +123,7 @@ def _read_weights(path: Path, device: torch.device) -> ModelFile:
 def _network_file(path: Path, kind: str, hparams: dict[str, Any], state_dict: dict[str, torch.Tensor],
                   device: torch.device) -> ModelFile:
     """The plain network rebuilt from its recorded arguments (never fetching pretrained weights) and weights."""
+    hparams = migrated_hparams(hparams)
     try:
         network = build_network(hparams)
         class_names, spec = recorded_class_names(hparams), recorded_input_spec(hparams)
