@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fer_torch.cli.moved_keys import check_config as check_moved_keys
 from fer_torch.errors import ConfigError
 from fer_torch.paths import CONFIGS_DIR
 from fer_torch.suggest import did_you_mean
@@ -109,6 +110,7 @@ def read_config(path: str | Path) -> dict[str, Any]:
     if unknown:
         hint = did_you_mean(unknown[0], SECTIONS) or ";"
         raise ConfigError(f"{path}: unknown section {unknown[0]!r}{hint} expected one of {', '.join(SECTIONS)}")
+    check_moved_keys(path, config)
     return config
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from fer_torch.cli.common import one_line
 from fer_torch.cli.config_files import file_setting
+from fer_torch.cli.moved_keys import GUIDE, moved_in_argv
 from fer_torch.suggest import close_matches, did_you_mean
 
 HELP_HINT = "(see train.py --help-all)"
@@ -41,6 +42,9 @@ def bad_key(message: str) -> str | None:
 def explain_parse_error(message: str, keys: Iterable[str], argv: list[str]) -> str:
     """One line: the config file that set the bad key (when a ``--config`` of ``argv`` did and the command line
     did not), jsonargparse's ``message``, the closest known ``keys`` when one is close, and where to look."""
+    moved = moved_in_argv(argv)
+    if moved:
+        return f"{'; '.join(moved)} ({GUIDE})"
     key = bad_key(message)
     configs = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--config"]
     on_command_line = key is not None and any(a == f"--{key}" or a.startswith(f"--{key}=") for a in argv)

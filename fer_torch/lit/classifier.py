@@ -117,7 +117,7 @@ class FERClassifier(pl.LightningModule):
 
         recorded = torch.load(checkpoint_path, map_location="cpu", weights_only=True).get(
             cls.CHECKPOINT_HYPER_PARAMS_KEY) or {}  # TODO(merge): safe_load
-        migrated = {key: value for key, value in migrated_hparams(recorded).items() if key not in recorded}
+        migrated = {key: value for key, value in migrated_hparams(recorded).items() if recorded.get(key) != value}
         return super().load_from_checkpoint(checkpoint_path, *args, **{**migrated, **kwargs})
 
     # -- what inference needs -------------------------------------------------------------------------------
