@@ -1,5 +1,6 @@
-"""Choose the torch device and precision for inference: ``auto`` picks CUDA when available (asking for CUDA
-without it fails) and bfloat16 on CPUs with bfloat16 instructions (:mod:`fer_torch.hardware`)."""
+"""Decide where and in what precision a model runs: the one parser of device names (``auto`` picks CUDA when the
+engine has it; asking for CUDA without it fails), for torch and for onnxruntime's execution providers, and the
+inference precision (``auto``: bfloat16 on CPUs with bfloat16 instructions, :mod:`fer_torch.hardware`)."""
 
 from __future__ import annotations
 
@@ -23,63 +24,56 @@ from fer_torch.choices import PRECISION_CHOICES  # noqa: E402  (auto + PRECISION
 
 def select_device(name: str | torch.device = "auto") -> torch.device:
     """Return the device named ``auto``, ``cpu``, ``cuda`` or ``cuda:N``; raise :class:`DeviceError` if unusable."""
-    if isinstance(name, torch.device):
-        name = str(name)
+    device = _choose(name, torch.cuda.is_available(),
+                     "CUDA is not available on this machine (torch.cuda.is_available() is False)")
+    count = torch.cuda.device_count() if device.type == "cuda" else 0
+    if device.index is not None and device.index >= count:
+        raise DeviceError(f"device {str(device)!r} requested but only {count} CUDA device(s) exist "
+                          f"(cuda:0..cuda:{count - 1})")
+    return device
+
+
+def onnx_providers(name: str | torch.device = "auto",
+                   feature: str = "running an ONNX model") -> tuple[list, torch.device]:
+    """onnxruntime execution providers for the device named ``name`` (``auto``: CUDA when onnxruntime has it) and
+    that device; ``feature`` names what needs onnxruntime when it is missing."""
+    ort = require("onnxruntime", feature)
+    device = _choose(name, "CUDAExecutionProvider" in ort.get_available_providers(),
+                     "this onnxruntime has no CUDAExecutionProvider (install onnxruntime-gpu)")
+    if device.type == "cpu":
+        return ["CPUExecutionProvider"], device
+    return [("CUDAExecutionProvider", {"device_id": device.index or 0}), "CPUExecutionProvider"], device
+
+
+def _choose(name: str | torch.device, has_cuda: bool, without_cuda: str) -> torch.device:
+    """The one parser of device names, for an engine that has CUDA or not (``without_cuda`` says why not)."""
     name = str(name).strip().lower()
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        name = "cuda" if has_cuda else "cpu"
     if name == "cpu":
         return torch.device("cpu")
-    if name == "cuda" or name.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise DeviceError(
-                f"device {name!r} requested but CUDA is not available on this machine "
-                "(torch.cuda.is_available() is False); use --device cpu or --device auto"
-            )
-        try:
-            device = torch.device(name)
-        except RuntimeError as exc:
-            raise DeviceError(f"invalid device {name!r}: {exc}") from None
-        count = torch.cuda.device_count()
-        if device.index is not None and device.index >= count:
-            raise DeviceError(
-                f"device {name!r} requested but only {count} CUDA device(s) exist (cuda:0..cuda:{count - 1})"
-            )
-        return device
-    raise DeviceError(f"unknown device {name!r}; choose from {', '.join(DEVICE_CHOICES)}")
+    if name != "cuda" and not name.startswith("cuda:"):
+        raise DeviceError(f"unknown device {name!r}; choose from {', '.join(DEVICE_CHOICES)}")
+    if not has_cuda:
+        raise DeviceError(f"device {name!r} requested but {without_cuda}; use --device cpu or --device auto")
+    try:
+        return torch.device(name)
+    except RuntimeError as exc:
+        raise DeviceError(f"invalid device {name!r}: {exc}") from None
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
     """``fp32`` or ``bf16`` for an inference precision of ``auto``/``fp32``/``bf16`` on ``device``.
 
     ``auto`` is ``bf16`` on a CPU with bfloat16 instructions (:func:`fer_torch.hardware.cpu_mode`: AMX-BF16 or
-    AVX512-BF16), where bn_cnn's forward pass is ~2x faster and the default model's FER2013 val predictions agree
-    with fp32 on 99.4% of images (docs/live.md); ``fp32`` elsewhere.
+    AVX512-BF16), where a CNN's forward pass is faster in bf16 and its labels stay those of fp32 on all but a few
+    images (measured: docs/benchmarks.md, "Figures from the code: device and model loading"); ``fp32`` elsewhere.
     """
     if precision not in PRECISION_CHOICES:
         raise ConfigError(f"precision must be one of {', '.join(PRECISION_CHOICES)}, got {precision!r}")
     if precision == "auto":
         return "bf16" if device.type == "cpu" and cpu_mode().bf16 else "fp32"
     return precision
-
-
-def to_precision(model: torch.nn.Module, precision: str, device: torch.device) -> tuple[torch.nn.Module, str]:
-    """``model`` in eval mode on ``device`` in ``precision`` (``auto`` resolved), and the precision's name.
-
-    bf16 also switches to channels-last memory format: oneDNN's AMX convolution kernels want it (bn_cnn at batch
-    1: 2.3 ms channels-last against 4.4 ms contiguous on one core); fp32 gains nothing from it.
-    """
-    precision = resolve_precision(precision, device)
-    memory_format = torch.channels_last if precision == "bf16" else torch.contiguous_format
-    return model.to(device, PRECISIONS[precision]).to(memory_format=memory_format).eval(), precision
-
-
-def model_input(batch: torch.Tensor, model: torch.nn.Module) -> torch.Tensor:
-    """``batch`` on the model's device, dtype and (for 4-D bf16 models) channels-last format."""
-    parameter = next(model.parameters())
-    memory_format = torch.channels_last if parameter.dtype == torch.bfloat16 and batch.ndim == 4 else None
-    batch = batch.to(parameter.device, parameter.dtype)
-    return batch.contiguous(memory_format=memory_format) if memory_format is not None else batch
 
 
 @contextlib.contextmanager
@@ -91,13 +85,3 @@ def torch_threads(count: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-def onnx_session(model: str | bytes, providers: list, feature: str = "running an ONNX model"):
-    """An onnxruntime session of a model file or serialized graph, with as many threads as torch uses (the tools
-    set torch's count: live.py --threads) and onnxruntime's log quiet."""
-    ort = require("onnxruntime", feature)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    options.log_severity_level = 3
-    return ort.InferenceSession(model, options, providers=providers)

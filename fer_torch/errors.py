@@ -1,4 +1,5 @@
-"""Exception types of fer-torch.
+"""Exception types of fer-torch, and the two helpers that put an error in one line (:func:`first_line`,
+:func:`one_line`).
 
 The library raises these; ``tools/*.py`` turn any :class:`FERError` into a one-line message and
 exit status 2 (see :func:`fer_torch.cli.common.run_tool`).
@@ -55,3 +56,15 @@ class DetectorError(FERError, RuntimeError):
 
 class MissingDependency(FERError, ImportError):
     """An optional package a feature needs is not installed; the message names the line that installs it."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message (its type's name when the message is empty): how a report quotes an
+    error raised by a library, whose later lines are tracebacks, advice or context."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def one_line(message: object) -> str:
+    """``message`` with its lines joined: a report is always exactly one line."""
+    return " ".join(part.strip() for part in str(message).splitlines() if part.strip())

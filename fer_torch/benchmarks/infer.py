@@ -4,8 +4,8 @@ Each model runs at its registered default input size and channels, in eval mode 
 ``torch.inference_mode``, in fp32 and (``--bf16``, on by default) as the live ``Predictor`` runs bf16: a
 bfloat16 copy of the model in channels-last memory format, and (``--onnx``, on by default) exported to ONNX
 by ``tools/export.py``'s writer and run in onnxruntime (fp32, as ``live.py --weights model.onnx`` runs it).
-Each figure is the median of up to ``--repeats`` timed calls, capped at ~``--budget`` seconds, so slow models (VGG at 224 px:
-~0.3 s a face here) get one batched call without warm-up.
+Each figure is the median of up to ``--repeats`` timed calls, capped at ~``--budget`` seconds, so slow models (VGG at
+224 px) get one batched call without warm-up.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch
 from fer_torch.benchmarks.timing import significant
 from fer_torch.device import torch_threads
 from fer_torch.errors import ConfigError
-from fer_torch.inference.classifier import LoadedClassifier, OnnxBackend, TorchBackend
+from fer_torch.inference.classifier import LoadedClassifier, OnnxBackend, TorchBackend, torch_backend
 from fer_torch.labels import FER2013_CLASSES
 from fer_torch.models import create_model, list_models, model_input_spec
 from fer_torch.spec import InputSpec
@@ -76,7 +76,7 @@ def _seconds_per_call(fn: Callable[[], object], repeats: int, budget: float, exp
 def _measure(backend: TorchBackend | OnnxBackend, shape: tuple[int, ...], args: argparse.Namespace) -> tuple[float, float, int]:
     """(ms per face at batch 1, images/s at ``args.batch``, timed repeats of the batched run) of a backend's
     forward pass; the input is prepared (device, dtype, layout) outside the timed call."""
-    device = torch.device(args.device)
+    device = backend.device
 
     def run(batch: int) -> Callable[[], object]:
         x = backend.prepare(torch.randn(batch, *shape))
@@ -137,10 +137,10 @@ def networks(args: argparse.Namespace) -> Iterator[tuple[str, torch.nn.Module, I
         spec = model_input_spec(name)
         yield name, create_model(name, num_classes=7, in_chans=spec.channels).to(args.device).eval(), spec
     for path in args.model_files or []:
-        loaded = read_model_file(path, args.device)
+        loaded = read_model_file(path)
         if loaded.module is None:
             raise ConfigError(f"{path}: --model-files takes torch model files (.ckpt, .safetensors), not {loaded.format}")
-        yield path.name, loaded.module.eval(), loaded.input_spec
+        yield path.name, loaded.module.to(args.device).eval(), loaded.input_spec
 
 
 def run(args: argparse.Namespace) -> str:
@@ -158,14 +158,13 @@ def report(args: argparse.Namespace) -> str:
     if args.onnx:
         header += ["onnxruntime ms/face", "onnxruntime images/s"]
     rows = [header, ["---"] * len(header)]
-    device = torch.device(args.device)
     for name, model, spec in networks(args):
         shape = (spec.channels, *spec.image_size)
         params = sum(p.numel() for p in model.parameters())
-        ms, ips, n = _measure(TorchBackend(model, device, "fp32"), shape, args)
+        ms, ips, n = _measure(torch_backend(model, args.device, "fp32"), shape, args)
         row = [name, "x".join(map(str, shape)), f"{params / 1e6:.2f}M", significant(ms), significant(ips), str(n)]
         if args.bf16:  # the conversion live.py and evaluate.py make, on a copy
-            ms16, ips16, _ = _measure(TorchBackend(copy.deepcopy(model), device, "bf16"), shape, args)
+            ms16, ips16, _ = _measure(torch_backend(copy.deepcopy(model), args.device, "bf16"), shape, args)
             row += [significant(ms16), significant(ips16)]
         if args.onnx:
             with tempfile.TemporaryDirectory() as tmp:

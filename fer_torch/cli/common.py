@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from fer_torch.console import VERBOSE_ENV, VERBOSE_OPTION, quiet_console, verbose_requested
-from fer_torch.errors import ConfigError, FERError
+from fer_torch.errors import ConfigError, FERError, one_line  # one_line: also the tools' import
 from fer_torch.suggest import did_you_mean
 
 EXIT_BAD_INPUT = 2
@@ -97,11 +97,6 @@ def invoked_as(tool: str) -> list[str]:
     """How the user would start ``tool`` the way this process was started: ``["fer-train"]`` from a console
     script, else ``["python", "tools/train.py"]`` (for the commands a tool prints: resume, evaluate …)."""
     return [script_name(tool)] if console_script() else ["python", f"tools/{tool}.py"]
-
-
-def one_line(message: str) -> str:
-    """``message`` with its lines joined: a report is always exactly one line."""
-    return " ".join(part.strip() for part in str(message).splitlines() if part.strip())
 
 
 def describe_os_error(exc: OSError) -> str:

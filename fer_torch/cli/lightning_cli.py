@@ -37,7 +37,7 @@ from fer_torch.data.datamodule import FERDataModule, resolve_input_spec, resolve
 from fer_torch.errors import CheckpointError, ConfigError
 from fer_torch.hardware import cpu_mode, cpu_name
 from fer_torch.lit.classifier import FERClassifier
-from fer_torch.safe_load import REFUSED_PICKLE, is_refused_pickle
+from fer_torch.safe_load import RefusedPickle, load_checkpoint
 
 DEFAULT_ROOT_DIR = "runs"
 
@@ -244,20 +244,18 @@ def check_resume_checkpoint(path: str) -> None:
 
     A pickle holding code (or anything but tensors and plain values) is refused without being run.
     """
-    import torch
-
     hint = "resume from a last.ckpt written by tools/train.py"
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad or hostile file
-        if is_refused_pickle(exc):  # never pass on torch's advice to unpickle it
-            raise CheckpointError(f"--ckpt_path {path}: {REFUSED_PICKLE}; {hint}") from None
+        checkpoint = load_checkpoint(path)
+    except RefusedPickle as exc:  # never pass on torch's advice to unpickle it
+        raise CheckpointError(f"--ckpt_path {path}: {exc}; {hint}") from None
+    except Exception:  # noqa: BLE001 - torch raises many types for a bad or hostile file
         raise CheckpointError(f"--ckpt_path {path}: not a readable checkpoint (corrupt, truncated or not a torch "
                               f"file); {hint}") from None
     missing = [k for k in ("state_dict", "epoch", "loops") if not isinstance(checkpoint, dict) or k not in checkpoint]
     if missing:
         raise CheckpointError(f"--ckpt_path {path}: not a Lightning training checkpoint (no {', '.join(missing)}); "
-                              "resume from a last.ckpt written by tools/train.py")
+                              f"{hint}")
 
 
 def instantiate(argv: list[str], cli_class: type[FERTrainCLI] = FERTrainCLI) -> FERTrainCLI:

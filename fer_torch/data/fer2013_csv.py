@@ -15,7 +15,7 @@ import pandas as pd
 
 from fer_torch.data.reader_registry import DataReader
 from fer_torch.data.samples import UNLABELED, Samples
-from fer_torch.errors import DataError, EmptySplitError
+from fer_torch.errors import DataError, EmptySplitError, first_line
 from fer_torch.labels import FER2013_CLASSES, SPLIT_ORDER
 
 IMAGE_SHAPE = (48, 48)
@@ -106,7 +106,7 @@ def _read_frame(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: empty file, expected a CSV header (emotion,pixels,Usage)") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not a readable CSV: {str(exc).strip().splitlines()[0]}") from None
+        raise DataError(f"{path}: not a readable CSV: {first_line(exc)}") from None
 
 
 def parse_pixels(pixels: pd.Series, path: Path) -> np.ndarray:

@@ -21,7 +21,7 @@ from fer_torch.data.cache import cached_decode, stat_files
 from fer_torch.data.folders import decode_images, keep_decoded
 from fer_torch.data.reader_registry import DataReader
 from fer_torch.data.samples import Samples
-from fer_torch.errors import DataError, EmptySplitError, UnknownClassError
+from fer_torch.errors import DataError, EmptySplitError, UnknownClassError, first_line
 from fer_torch.labels import FER2013_CLASSES, canonical_name, in_fer2013_order
 from fer_torch.spec import REGIONS
 
@@ -45,7 +45,7 @@ def read_manifest(root: str | Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise EmptySplitError(f"{manifest}: empty file, expected the header {','.join(MANIFEST_COLUMNS)}") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{manifest}: not a readable CSV: {str(exc).strip().splitlines()[0]}") from None
+        raise DataError(f"{manifest}: not a readable CSV: {first_line(exc)}") from None
     frame.columns = [c.strip().lower() for c in frame.columns]
     missing = [c for c in ("path", "label", "subject") if c not in frame.columns]
     if missing:

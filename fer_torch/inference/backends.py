@@ -15,8 +15,8 @@ import torch
 from fer_torch.choices import BACKEND_CHOICES, ONNX_OPSET
 from fer_torch.errors import ConfigError
 from fer_torch.extras import available
+from fer_torch.device import onnx_providers
 from fer_torch.inference.classifier import LoadedClassifier, OnnxBackend
-from fer_torch.device import onnx_session
 from fer_torch.suggest import unknown_name
 
 BACKENDS = BACKEND_CHOICES
@@ -45,7 +45,7 @@ def onnx_backend(classifier: LoadedClassifier) -> OnnxBackend:
     """The classifier's torch network exported to ONNX in memory (fp32) and opened in onnxruntime on the CPU."""
     graph = io.BytesIO()
     export_onnx(classifier, graph)
-    return OnnxBackend(onnx_session(graph.getvalue(), ["CPUExecutionProvider"], "--backend onnxruntime"))
+    return OnnxBackend(graph.getvalue(), *onnx_providers("cpu", "--backend onnxruntime"))
 
 
 def batch1_ms(backend, classifier: LoadedClassifier, runs: int = PROBE_RUNS) -> float:

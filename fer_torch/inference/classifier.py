@@ -5,6 +5,9 @@ names, input spec, device and precision, and one batched :meth:`LoadedClassifier
 
     classifier = LoadedClassifier.from_weights("model.onnx")      # or a .ckpt, .safetensors, TorchScript .pt
     probs = classifier.predict_proba(crops)                        # (N, K) float32, crops as the readers give
+
+A model file is read on the CPU (:func:`~fer_torch.model_io.model_file.read_model_file`); :func:`build_backend`
+then decides, once, the device and precision it runs in and builds the engine that runs it there.
 """
 
 from __future__ import annotations
@@ -17,24 +20,34 @@ from typing import Any
 import numpy as np
 import torch
 
-from fer_torch.errors import CheckpointError, ConfigError
-from fer_torch.device import model_input, resolve_precision, select_device, to_precision
+from fer_torch.errors import CheckpointError, ConfigError, first_line
+from fer_torch.device import PRECISIONS, onnx_providers, resolve_precision, select_device
+from fer_torch.extras import require
 from fer_torch.inference.tta import with_tta
 from fer_torch.model_io.architecture import ARCHITECTURE_ARGS
-from fer_torch.model_io.model_file import read_model_file
+from fer_torch.model_io.model_file import ModelFile, read_model_file
 from fer_torch.paths import default_weights
 from fer_torch.spec import InputSpec
 
 
 class TorchBackend:
-    """A torch module (FERClassifier or TorchScript) in eval mode on a device and precision: batch -> logits."""
+    """A torch module (FERClassifier, plain network or TorchScript) in eval mode on ``device`` in ``precision``
+    (``fp32`` or ``bf16``, already resolved): batch -> logits.
+
+    bf16 also switches to channels-last memory format, which oneDNN's AMX convolution kernels want; fp32 gains
+    nothing from it.
+    """
 
     def __init__(self, module: torch.nn.Module, device: torch.device, precision: str) -> None:
-        self.module, self.precision = to_precision(module, precision, device)
+        self.device, self.precision, self.dtype = device, precision, PRECISIONS[precision]
+        self.memory_format = torch.channels_last if precision == "bf16" else torch.contiguous_format
+        self.module = module.to(device, self.dtype).to(memory_format=self.memory_format).eval()
 
     def prepare(self, batch: torch.Tensor) -> torch.Tensor:
-        """``batch`` on the module's device, dtype and memory format."""
-        return model_input(batch, self.module)
+        """``batch`` on the module's device and dtype (and, for a 4-D batch in bf16, channels-last)."""
+        batch = batch.to(self.device, self.dtype)
+        channels_last = batch.ndim == 4 and self.memory_format == torch.channels_last
+        return batch.contiguous(memory_format=torch.channels_last) if channels_last else batch
 
     def run(self, prepared: torch.Tensor) -> torch.Tensor:
         """Logits of a prepared batch."""
@@ -45,13 +58,19 @@ class TorchBackend:
 
 
 class OnnxBackend:
-    """An onnxruntime session: batch -> logits (fp32; ``bf16`` does not apply)."""
+    """An ONNX graph in an onnxruntime session on ``device``'s execution providers (see
+    :func:`~fer_torch.device.onnx_providers`): batch -> logits (fp32; ``bf16`` does not apply)."""
 
     precision = "fp32"
 
-    def __init__(self, session) -> None:
-        self.session = session
-        self.input_name = session.get_inputs()[0].name
+    def __init__(self, graph: bytes | str, providers: list, device: torch.device) -> None:
+        ort = require("onnxruntime", "running an ONNX model")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()  # the tools set torch's count (live.py --threads)
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(graph, options, providers=providers)
+        self.device = device
+        self.input_name = self.session.get_inputs()[0].name
 
     def prepare(self, batch: torch.Tensor) -> np.ndarray:
         """``batch`` as a contiguous float32 numpy array."""
@@ -63,6 +82,50 @@ class OnnxBackend:
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
         return self.run(self.prepare(batch))
+
+
+def build_backend(model_file: ModelFile, device: str | torch.device = "auto",
+                  precision: str = "fp32") -> TorchBackend | OnnxBackend:
+    """The engine that runs ``model_file`` on ``device`` in ``precision``: the one place where a model file's
+    device and precision are decided.
+
+    An ONNX graph opens in onnxruntime on the device's execution providers and runs fp32 (``auto`` resolves to
+    it; ``bf16`` is refused); a torch module moves to the device in the precision resolved for it. Formats that
+    do not record their number of outputs (ONNX, TorchScript) are checked against their class names here.
+    """
+    if model_file.onnx is not None:
+        providers, torch_device = onnx_providers(device)
+        resolve_precision(precision, torch_device)  # validates the name
+        if precision == "bf16":
+            raise ConfigError(f"{model_file.path}: precision bf16 applies to PyTorch models; ONNX models run in fp32")
+        try:
+            backend = OnnxBackend(model_file.onnx, providers, torch_device)
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
+            raise CheckpointError(f"{model_file.path}: cannot load ONNX model ({first_line(exc)})") from None
+        check_width(model_file.path, backend.session.get_outputs()[0].shape[-1], model_file.class_names)
+        return backend
+    backend = torch_backend(model_file.module, device, precision)
+    if model_file.format == "torchscript":  # a traced graph records no output width: one forward pass shows it
+        height, width = model_file.input_spec.image_size
+        with torch.inference_mode():
+            logits = backend(torch.zeros(1, model_file.input_spec.channels, height, width))
+        check_width(model_file.path, logits.shape[-1], model_file.class_names)
+    return backend
+
+
+def torch_backend(module: torch.nn.Module, device: str | torch.device = "cpu",
+                  precision: str = "fp32") -> TorchBackend:
+    """``module`` on the device named ``device`` (:func:`~fer_torch.device.select_device`) in ``precision``
+    (``fp32``, ``bf16`` or ``auto``, resolved for that device by :func:`~fer_torch.device.resolve_precision`)."""
+    torch_device = select_device(device)
+    return TorchBackend(module, torch_device, resolve_precision(precision, torch_device))
+
+
+def check_width(name: str | Path, width: object, class_names: Sequence[str]) -> None:
+    """Raise :class:`CheckpointError` when model ``name`` gives a number of class scores (``width``; a symbolic
+    one is not checked) other than its number of class names."""
+    if isinstance(width, int) and width != len(class_names):
+        raise CheckpointError(f"{name}: the model gives {width} class scores for {len(class_names)} class names")
 
 
 @dataclass
@@ -83,30 +146,21 @@ class LoadedClassifier:
     def from_weights(cls, path: str | Path | None = None, device: str | torch.device = "auto",
                      precision: str = "fp32") -> "LoadedClassifier":
         """Load any model file (default: :func:`fer_torch.paths.default_weights`) on ``device`` in ``precision``
-        (``fp32``, ``bf16`` or ``auto``; ONNX models run fp32 and refuse ``bf16``)."""
+        (``fp32``, ``bf16`` or ``auto``; ONNX models run fp32 and refuse ``bf16``): :func:`build_backend`."""
         if path is None:
             path = default_weights()
-        model_file = read_model_file(path, device)
-        if model_file.session is not None:
-            resolve_precision(precision, model_file.device)  # validates the name
-            if precision == "bf16":
-                raise ConfigError(f"{path}: precision bf16 applies to PyTorch models; ONNX models run in fp32")
-            backend = OnnxBackend(model_file.session)
-        else:
-            backend = TorchBackend(model_file.module, model_file.device, precision)
-        classifier = cls(backend, model_file.class_names, model_file.input_spec, model_file.device,
-                         model_file.path, model_file.format, architecture_of(model_file.hparams))
-        if model_file.format == "torchscript":
-            classifier.check_outputs()
-        return classifier
+        model_file = read_model_file(path)
+        backend = build_backend(model_file, device, precision)
+        return cls(backend, model_file.class_names, model_file.input_spec, backend.device, model_file.path,
+                   model_file.format, architecture_of(model_file.hparams))
 
     @classmethod
     def from_module(cls, module: torch.nn.Module, class_names: Sequence[str], input_spec: InputSpec | dict,
                     device: str | torch.device = "cpu", precision: str = "fp32") -> "LoadedClassifier":
         """Wrap an in-memory module mapping ``(N, C, H, W)`` batches to logits."""
-        torch_device = select_device(device)
-        return cls(TorchBackend(module, torch_device, precision), tuple(class_names), InputSpec.from_dict(input_spec),
-                   torch_device, architecture=architecture_of(getattr(module, "hparams", None)))
+        backend = torch_backend(module, device, precision)
+        return cls(backend, tuple(class_names), InputSpec.from_dict(input_spec), backend.device,
+                   architecture=architecture_of(getattr(module, "hparams", None)))
 
     @property
     def module(self) -> torch.nn.Module | None:
@@ -128,18 +182,6 @@ class LoadedClassifier:
         """The model file's path, or ``module`` for an in-memory model."""
         return str(self.path) if self.path is not None else "module"
 
-    def check_outputs(self) -> None:
-        """Raise :class:`CheckpointError` unless one forward pass gives one score per class name."""
-        height, width = self.input_spec.image_size
-        with torch.inference_mode():
-            logits = self.backend(torch.zeros(1, self.input_spec.channels, height, width))
-        self._check_width(logits)
-
-    def _check_width(self, logits: torch.Tensor) -> None:
-        if logits.shape[-1] != len(self.class_names):
-            raise CheckpointError(f"{self.name}: the model gives {logits.shape[-1]} class scores for "
-                                  f"{len(self.class_names)} class names")
-
     @torch.inference_mode()
     def predict_proba(self, crops: Sequence[np.ndarray] | np.ndarray, batch_size: int = 256,
                       tta: str = "none") -> torch.Tensor:
@@ -157,7 +199,7 @@ class LoadedClassifier:
 
     def _checked_forward(self, batch: torch.Tensor) -> torch.Tensor:
         logits = self.backend(batch)
-        self._check_width(logits)
+        check_width(self.name, logits.shape[-1], self.class_names)
         return logits
 
 

@@ -4,13 +4,15 @@ LightningModule, to train on from it or to use it as a teacher."""
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from fer_torch.device import select_device
 from fer_torch.errors import CheckpointError, FERError
-from fer_torch.model_io.model_file import read_model_file
+from fer_torch.model_io.model_file import read_network_record
 
 if TYPE_CHECKING:
     from fer_torch.lit.classifier import FERClassifier
@@ -24,20 +26,25 @@ TRAINING_ONLY = ("optimizer", "scheduler")
 def load_lightning_module(path: str | Path, device: str | torch.device = "cpu") -> FERClassifier:
     """A :class:`FERClassifier` in eval mode on ``device`` from a Lightning checkpoint or safetensors weights.
 
-    Reads through :func:`fer_torch.model_io.model_file.read_model_file` (no arbitrary pickles, no pretrained
-    downloads); raises :class:`CheckpointError` naming the file.
+    Reads through :func:`fer_torch.model_io.model_file.read_network_record` (no arbitrary pickles, no pretrained
+    downloads) and builds the network once, as the module's; raises :class:`CheckpointError` naming the file.
     """
     from fer_torch.lit.classifier import FERClassifier  # deferred: Lightning is a heavy import
 
-    model_file = read_model_file(path, device)
-    if model_file.hparams is None:
-        raise CheckpointError(f"{path}: a {model_file.format} model holds no FERClassifier; "
-                              "pass a Lightning checkpoint or weights file")
-    accepted = inspect.signature(FERClassifier.__init__).parameters
-    kwargs = {k: v for k, v in model_file.hparams.items() if k in accepted and k not in ("self", *TRAINING_ONLY)}
+    record = read_network_record(path)
     try:
-        module = FERClassifier(**{**kwargs, "pretrained": False})
+        module = FERClassifier(**classifier_arguments(record.hparams))
     except FERError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
-    module.model.load_state_dict(model_file.module.state_dict())
-    return module.to(model_file.device).eval()
+    record.load_into(module.model)
+    return module.to(select_device(device)).eval()
+
+
+def classifier_arguments(hparams: Mapping[str, Any]) -> dict[str, Any]:
+    """The recorded hyper-parameters as :class:`FERClassifier` arguments: the ones it takes, without the
+    training-only registry names, never fetching pretrained weights."""
+    from fer_torch.lit.classifier import FERClassifier
+
+    accepted = inspect.signature(FERClassifier.__init__).parameters
+    kwargs = {k: v for k, v in hparams.items() if k in accepted and k not in ("self", *TRAINING_ONLY)}
+    return {**kwargs, "pretrained": False}

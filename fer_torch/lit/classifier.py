@@ -114,9 +114,9 @@ class FERClassifier(pl.LightningModule):
     def load_from_checkpoint(cls, checkpoint_path: Any, *args: Any, **kwargs: Any) -> "FERClassifier":
         """Lightning's loader, with a checkpoint's earlier flat arguments migrated into their groups."""
         from fer_torch.model_io.architecture import migrated_hparams
+        from fer_torch.safe_load import load_checkpoint
 
-        recorded = torch.load(checkpoint_path, map_location="cpu", weights_only=True).get(
-            cls.CHECKPOINT_HYPER_PARAMS_KEY) or {}  # TODO(merge): safe_load
+        recorded = load_checkpoint(checkpoint_path).get(cls.CHECKPOINT_HYPER_PARAMS_KEY) or {}
         migrated = {key: value for key, value in migrated_hparams(recorded).items() if recorded.get(key) != value}
         return super().load_from_checkpoint(checkpoint_path, *args, **{**migrated, **kwargs})
 

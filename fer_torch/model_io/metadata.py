@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from fer_torch.errors import CheckpointError, FERError
+from fer_torch.errors import CheckpointError, FERError, first_line
 from fer_torch.spec import InputSpec
 
 CLASS_NAMES_KEY = "fer_torch.class_names"
@@ -30,10 +30,6 @@ def read_metadata(metadata: Mapping[str, str] | None, path: Path, what: str) -> 
         class_names = tuple(str(n) for n in json.loads(metadata[CLASS_NAMES_KEY]))
         spec = InputSpec.from_dict(json.loads(metadata[INPUT_SPEC_KEY]))
     except (ValueError, TypeError, FERError) as exc:
-        raise CheckpointError(f"{path}: unreadable fer-torch metadata ({_first_line(exc)})") from None
+        raise CheckpointError(f"{path}: unreadable fer-torch metadata ({first_line(exc)})") from None
     return class_names, spec
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

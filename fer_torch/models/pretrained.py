@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, TypeVar, Union
 import torch
 from torch import Tensor, nn
 
-from fer_torch.errors import PretrainedWeightsError
+from fer_torch.errors import PretrainedWeightsError, first_line
 from fer_torch.extras import require
-from fer_torch.safe_load import REFUSED_PICKLE, is_refused_pickle, mentions_unsafe_retry
+from fer_torch.safe_load import mentions_unsafe_retry, refused_pickle
 
 if TYPE_CHECKING:
     from fer_torch.models.base import FERNet
@@ -252,13 +252,13 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
         with torch.serialization.safe_globals([pathlib.PosixPath, pathlib.WindowsPath, pathlib.PurePosixPath]):
             state = load_state_dict(path, use_ema=False, weights_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable file is one clear error
-        if is_refused_pickle(e):
-            raise PretrainedWeightsError(f"{path}: {REFUSED_PICKLE}; pass a state dict or .safetensors file") from None
+        refused = refused_pickle(e)
+        if refused is not None:
+            raise PretrainedWeightsError(f"{path}: {refused}; pass a state dict or .safetensors file") from None
         if mentions_unsafe_retry(e):
             raise PretrainedWeightsError(f"{path}: cannot read weights (corrupt, truncated or not a torch or "
                                          ".safetensors file)") from None
-        first_line = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        raise PretrainedWeightsError(f"{path}: cannot read weights ({type(e).__name__}: {first_line})") from e
+        raise PretrainedWeightsError(f"{path}: cannot read weights ({type(e).__name__}: {first_line(e)})") from e
     tensors = {k: v for k, v in state.items() if isinstance(v, Tensor)} if isinstance(state, dict) else {}
     if not tensors:
         raise PretrainedWeightsError(f"{path}: holds no state dict of tensors")
