@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from types import SimpleNamespace
 
 import pytest
 import pytorch_lightning as pl
@@ -144,6 +145,37 @@ def test_plateau_in_phase_1_triggers_the_switch():
                             phase2_early_stopping_patience=None)
     _, _, rows = _fit(ft, 5, optimizer={"lr": 0.0})
     assert [phase for _, phase, _, _ in rows] == [1, 1, 1, 2, 2]  # epochs 0-2 validated, no gain for 2 -> epoch 3
+
+
+def _validate(ft: TwoPhaseFinetuning, values: list[float]) -> list[bool]:
+    """``ft``'s plateau state after validations reporting ``values`` (no training): pending switch per value."""
+    pending = []
+    for value in values:
+        trainer = SimpleNamespace(sanity_checking=False, callback_metrics={"val/loss": torch.tensor(value)})
+        ft.on_validation_end(trainer, None)
+        pending.append(ft._plateau_pending)
+    return pending
+
+
+@pytest.mark.parametrize("mode, values, pending", [
+    ("min", [1.0, 0.9, 0.88, 0.87], [False, False, False, True]),  # gains under min_delta 0.05 do not count
+    ("max", [0.5, 0.6, 0.62, 0.63], [False, False, False, True]),
+])
+def test_plateau_is_early_stoppings_improvement_test_with_an_absolute_min_delta(mode, values, pending):
+    ft = TwoPhaseFinetuning(unfreeze_at_epoch=None, unfreeze_on_plateau=True, monitor="val/loss", mode=mode,
+                            patience=2, min_delta=0.05)
+    assert _validate(ft, values) == pending
+
+
+def test_plateau_state_round_trips_through_the_checkpoint_format():
+    ft = TwoPhaseFinetuning(unfreeze_at_epoch=None, unfreeze_on_plateau=True, monitor="val/loss", mode="min",
+                            patience=3)
+    assert ft.state_dict()["best"] is None and ft.state_dict()["wait"] == 0
+    saved = {"internal_optimizer_metadata": {}, "phase": 1, "switch_epoch": None, "best": 0.5, "wait": 2,
+             "plateau_pending": False}  # as checkpoints store it
+    ft.load_state_dict(saved)
+    assert {k: ft.state_dict()[k] for k in saved} == saved
+    assert _validate(ft, [0.6]) == [True]  # the restored wait (2) and best (0.5) count on
 
 
 def test_early_stopping_is_added_for_phase_2_when_none_is_configured():

@@ -48,8 +48,10 @@ def fit(callback) -> ScriptedValLoss:
     return model
 
 
-def test_early_stopping_restores_the_best_epochs_weights():
-    callback = BestWeightsEarlyStopping(monitor="val/loss", mode="min", patience=2)
+@pytest.mark.parametrize("check_on_train_epoch_end", [None, False], ids=["train_epoch_end", "validation_end"])
+def test_early_stopping_restores_the_best_epochs_weights(check_on_train_epoch_end):
+    callback = BestWeightsEarlyStopping(monitor="val/loss", mode="min", patience=2,
+                                        check_on_train_epoch_end=check_on_train_epoch_end)
     model = fit(callback)
     assert len(model.weights_at) == 4 and callback.restored_epoch == 1  # stopped after epoch 3
     assert torch.equal(model.layer.weight, model.weights_at[1])

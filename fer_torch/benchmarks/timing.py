@@ -48,7 +48,11 @@ def bare_step_images_per_s(model: torch.nn.Module, optimizer: torch.optim.Optimi
 
 class SteadyStateTimer(Callback):
     """Wall time of the training iterations after the first ``warmup``: from the end of batch ``warmup - 1`` (the
-    start of the fit when ``warmup`` is 0) to the end of the last batch, data preparation included."""
+    start of the fit when ``warmup`` is 0) to the end of the last batch, data preparation included.
+
+    Not Lightning's ``ThroughputMonitor``: that logs a rate over a rolling window of the last batches to the
+    trainer's logger, and a benchmark wants one rate from the warm-up to the end, read back without a logger.
+    """
 
     def __init__(self, warmup: int = 0, output: str | None = None) -> None:
         self.warmup = warmup

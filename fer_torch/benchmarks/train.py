@@ -93,7 +93,11 @@ def bare_images_per_s(arch: str, precision: str, batch: int, steps: int, warmup:
 
 
 class EpochTimer(Callback):
-    """End time of every training epoch and the images each one trained on."""
+    """Start and end time of every training epoch and the images each one trained on.
+
+    Not Lightning's ``ThroughputMonitor``: that keeps no per-epoch times, and the first epoch is timed from the
+    start of the fit (setup and compilation included), apart from the steady ones.
+    """
 
     def __init__(self) -> None:
         self.ends: list[float] = []

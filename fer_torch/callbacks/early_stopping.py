@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import EarlyStopping
+
+Hook = Callable[[pl.Trainer, pl.LightningModule], None]
 
 
 class BestWeightsEarlyStopping(EarlyStopping):
@@ -25,27 +28,31 @@ class BestWeightsEarlyStopping(EarlyStopping):
         self.restored_epoch: int | None = None
         self._best_epoch: int | None = None
 
-    def _run_early_stopping_check(self, trainer: pl.Trainer) -> None:
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._check(trainer, pl_module, super().on_train_epoch_end, "on_train_epoch_end")
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._check(trainer, pl_module, super().on_validation_end, "on_validation_end")
+
+    def _check(self, trainer: pl.Trainer, pl_module: pl.LightningModule, check: Hook, hook: str) -> None:
+        """Run Lightning's ``check`` (the hook it checks in, or skips: ``check_on_train_epoch_end``), then keep
+        the weights of a new best, and restore them when this check stopped the run."""
         best_before = self.best_score.detach().clone()
         was_stopping = trainer.should_stop
-        super()._run_early_stopping_check(trainer)
+        check(trainer, pl_module)
         if not torch.equal(self.best_score.detach().cpu(), best_before.cpu()):
-            module = trainer.lightning_module
-            self.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
+            self.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in pl_module.state_dict().items()}
             self._best_epoch = trainer.current_epoch
         if trainer.should_stop and not was_stopping and self.best_weights is not None:
-            self._save_ranked_checkpoints_first(trainer)
-            trainer.lightning_module.load_state_dict(self.best_weights)
+            self._save_ranked_checkpoints_first(trainer, pl_module, hook)
+            pl_module.load_state_dict(self.best_weights)
             self.restored_epoch = self._best_epoch
 
-    def _save_ranked_checkpoints_first(self, trainer: pl.Trainer) -> None:
+    @staticmethod
+    def _save_ranked_checkpoints_first(trainer: pl.Trainer, pl_module: pl.LightningModule, hook: str) -> None:
         """Let the checkpoints that rank epochs by a metric (``epoch017-val_acc0.3920.ckpt``) save this epoch's own
-        weights before the restore: they run after this callback and skip a second save of the same step, so only
-        ``last.ckpt`` (no monitor) and the in-memory model get the restored weights."""
-        module = trainer.lightning_module
+        weights before the restore: they run the same ``hook`` after this callback and skip a second save of the
+        same step, so only ``last.ckpt`` (no monitor) and the in-memory model get the restored weights."""
         for checkpoint in trainer.checkpoint_callbacks:
             if getattr(checkpoint, "monitor", None) is not None:
-                if self._check_on_train_epoch_end:
-                    checkpoint.on_train_epoch_end(trainer, module)
-                else:
-                    checkpoint.on_validation_end(trainer, module)
+                getattr(checkpoint, hook)(trainer, pl_module)

@@ -14,6 +14,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from fer_torch.errors import ConfigError
+from fer_torch.lightning_compat import enable_ddp_find_unused_parameters, refresh_last_lr
 
 _NEVER = 10**9  # patience of an EarlyStopping that must not fire during phase 1
 
@@ -27,7 +28,8 @@ class TwoPhaseFinetuning(BaseFinetuning):
     Args:
         unfreeze_at_epoch: first epoch of phase 2 (``None``: only on plateau, or never).
         unfreeze_on_plateau: also switch once ``monitor`` has not improved for ``patience`` epochs.
-        monitor, mode, patience, min_delta: the plateau test (validated each epoch).
+        monitor, mode, patience, min_delta: the plateau test (validated each epoch): Lightning's
+            :class:`EarlyStopping` improvement test on ``monitor``, its stop meaning "switch" here.
         unfreeze_from: ``None`` unfreezes the whole backbone; ``N`` every backbone layer after the first
             ``N`` of ``model.backbone_layers()``; a layer name unfreezes from that layer on.
         train_bn: keep BatchNorm layers trainable in phase 1 (seed 003 does).
@@ -55,6 +57,8 @@ class TwoPhaseFinetuning(BaseFinetuning):
         self.unfreeze_at_epoch = unfreeze_at_epoch
         self.unfreeze_on_plateau = unfreeze_on_plateau
         self.monitor, self.mode, self.patience, self.min_delta = monitor, mode, patience, min_delta
+        # Its improvement test (monitor_op, signed min_delta) and its best/wait state; never a trainer callback.
+        self._plateau = EarlyStopping(monitor=monitor, mode=mode, patience=patience, min_delta=min_delta)
         self.unfreeze_from = unfreeze_from
         self.train_bn = train_bn
         self.phase2_lr = phase2_lr
@@ -62,8 +66,6 @@ class TwoPhaseFinetuning(BaseFinetuning):
         self.phase = 1
         self.switch_epoch: int | None = None
         self._plateau_pending = False
-        self._best: float | None = None
-        self._wait = 0
         self._unfrozen = False  # in this process (a resumed phase-2 run unfreezes again)
 
     @property
@@ -90,9 +92,8 @@ class TwoPhaseFinetuning(BaseFinetuning):
         if isinstance(trainer.strategy, DDPStrategy):
             # DDP only reduces parameters that require grad when it wraps the model, so freezing must wait
             # until after wrapping (on_fit_start), and the frozen ones must be allowed to go without grads.
-            if not trainer.strategy._ddp_kwargs.get("find_unused_parameters"):
+            if enable_ddp_find_unused_parameters(trainer.strategy):
                 rank_zero_info("TwoPhaseFinetuning: enabling DDP find_unused_parameters for the frozen backbone")
-                trainer.strategy._ddp_kwargs["find_unused_parameters"] = True
         else:
             super().setup(trainer, pl_module, stage)
         if self.phase2_early_stopping_patience is not None and stage == "fit" and self.ever_unfreezes:
@@ -127,7 +128,7 @@ class TwoPhaseFinetuning(BaseFinetuning):
                     # Same groups, so min_lrs still fits; restart its plateau count for the new phase.
                     scheduler.best = scheduler.mode_worse
                     scheduler.num_bad_epochs = scheduler.cooldown_counter = 0
-                    scheduler._last_lr = [g["lr"] for g in optimizer.param_groups]
+                    refresh_last_lr(scheduler)  # get_last_lr() says the phase-2 LR before the next step
                 elif hasattr(scheduler, "base_lrs"):
                     scheduler.base_lrs = [self.phase2_lr] * len(optimizer.param_groups)
         if self.phase2_early_stopping_patience is not None:
@@ -149,15 +150,12 @@ class TwoPhaseFinetuning(BaseFinetuning):
         current = trainer.callback_metrics.get(self.monitor)
         if current is None:
             return
-        value = float(current)
-        improved = self._best is None or (
-            value > self._best + self.min_delta if self.mode == "max" else value < self._best - self.min_delta
-        )
-        if improved:
-            self._best, self._wait = value, 0
+        plateau, current = self._plateau, current.detach().cpu().squeeze()
+        if plateau.monitor_op(current - plateau.min_delta, plateau.best_score):
+            plateau.best_score, plateau.wait_count = current, 0
         else:
-            self._wait += 1
-            self._plateau_pending = self._wait >= self.patience
+            plateau.wait_count += 1
+            self._plateau_pending = plateau.wait_count >= plateau.patience
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         pl_module.log("finetune/phase", float(self.phase), on_epoch=True, on_step=False)
@@ -165,7 +163,9 @@ class TwoPhaseFinetuning(BaseFinetuning):
     # -- checkpointing --------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
-        state.update(phase=self.phase, switch_epoch=self.switch_epoch, best=self._best, wait=self._wait,
+        best = self._plateau.best_score
+        state.update(phase=self.phase, switch_epoch=self.switch_epoch,
+                     best=float(best) if torch.isfinite(best) else None, wait=self._plateau.wait_count,
                      plateau_pending=self._plateau_pending)
         return state
 
@@ -173,5 +173,8 @@ class TwoPhaseFinetuning(BaseFinetuning):
         super().load_state_dict(state_dict)
         self.phase = state_dict.get("phase", 1)
         self.switch_epoch = state_dict.get("switch_epoch")
-        self._best, self._wait = state_dict.get("best"), state_dict.get("wait", 0)
+        best = state_dict.get("best")
+        if best is not None:
+            self._plateau.best_score = torch.tensor(best)
+        self._plateau.wait_count = state_dict.get("wait", 0)
         self._plateau_pending = state_dict.get("plateau_pending", False)

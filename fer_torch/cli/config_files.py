@@ -20,8 +20,15 @@ from fer_torch.paths import CONFIGS_DIR
 from fer_torch.suggest import did_you_mean
 
 # Top-level keys the LightningCLI parser accepts (tests/test_bad_inputs.py checks them against the parser).
-SECTIONS = ("config", "print_config", "seed_everything", "trainer", "model", "data", "optimizer", "lr_scheduler",
-            "base_config", "ckpt_path", "checkpoint", "last_checkpoint", "lr_monitor", "float32_matmul_precision")
+SECTIONS = ("config", "print_config", "seed_everything", "trainer", "model", "data", "base_config", "ckpt_path",
+            "checkpoint", "last_checkpoint", "lr_monitor", "float32_matmul_precision")
+LEFT_OUT_SECTIONS = {
+    "optimizer": "the optimizer is chosen by model.optimizer (registry fer_torch.lit.optimizers), which keeps the "
+                 "head/backbone parameter groups fine-tuning needs",
+    "lr_scheduler": "the learning-rate schedule is chosen by model.scheduler (registry fer_torch.lit.schedulers), "
+                    "over the optimizer of model.optimizer",
+}
+"""LightningCLI's sections the training CLI leaves out, and where their settings go instead."""
 BASE_KEY = "base_config"
 
 
@@ -107,6 +114,8 @@ def read_config(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: a config is a YAML mapping of sections (model:, data:, trainer: ...), "
                           f"got a {type(config).__name__}")
     unknown = [k for k in config if k not in SECTIONS]
+    if unknown and unknown[0] in LEFT_OUT_SECTIONS:
+        raise ConfigError(f"{path}: '{unknown[0]}:' is not a section: {LEFT_OUT_SECTIONS[unknown[0]]}")
     if unknown:
         hint = did_you_mean(unknown[0], SECTIONS) or ";"
         raise ConfigError(f"{path}: unknown section {unknown[0]!r}{hint} expected one of {', '.join(SECTIONS)}")

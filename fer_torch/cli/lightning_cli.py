@@ -1,28 +1,29 @@
 """The LightningCLI behind ``tools/train.py`` and ``tools/summary.py``.
 
-Importing this loads torch and Lightning (seconds): :mod:`fer_torch.cli.train` checks the command line first
-and imports this module only for a command that can run.
+Importing this loads torch and Lightning, most of a run's start (figure in docs/benchmarks.md):
+:mod:`fer_torch.cli.train` checks the command line first and imports this module only for a command that can run.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 from jsonargparse import ActionConfigFile, ArgumentError, Namespace
-from lightning_fabric.loggers.csv_logs import _ExperimentWriter
-from lightning_fabric.utilities.device_parser import _select_auto_accelerator
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning import Trainer
+from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator, XLAAccelerator
 from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 from pytorch_lightning.loggers.csv_logs import ExperimentWriter
+from pytorch_lightning.loggers.logger import rank_zero_experiment
 from pytorch_lightning.utilities import rank_zero_info
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
@@ -36,6 +37,7 @@ from fer_torch.cli.resume import resumed_run_dir
 from fer_torch.data.datamodule import FERDataModule, resolve_input_spec, resolve_loader
 from fer_torch.errors import CheckpointError, ConfigError
 from fer_torch.hardware import cpu_mode, cpu_name
+from fer_torch.lightning_compat import ParseWithoutSeeding
 from fer_torch.lit.classifier import FERClassifier
 from fer_torch.safe_load import RefusedPickle, load_checkpoint
 
@@ -66,6 +68,10 @@ class FERTrainCLI(LightningCLI):
     Options are never abbreviated (``--trainer.max_epoch`` is not ``--trainer.max_epochs``). Parse errors raise
     :class:`ConfigError` (``exit_on_error=False``) with a "did you mean" instead of printing the whole usage
     block (:func:`~fer_torch.cli.parse_errors.explain_parse_error`).
+
+    One optimizer system: ``model.optimizer`` and ``model.scheduler`` (the registries of :mod:`fer_torch.lit`),
+    which give two-phase fine-tuning its head/backbone parameter groups. LightningCLI's own ``optimizer`` and
+    ``lr_scheduler`` sections are off (``auto_configure_optimizers=False``); naming them is a one-line error.
     """
 
     def __init__(self, args: list[str] | None = None, **kwargs: Any) -> None:
@@ -75,6 +81,7 @@ class FERTrainCLI(LightningCLI):
             FERDataModule,
             args=args,
             run=False,
+            auto_configure_optimizers=False,
             seed_everything_default=42,
             trainer_defaults={"callbacks": [EpochReseeding(), GracefulStop(), BestCheckpoint()]},
             save_config_kwargs={"overwrite": True},
@@ -161,10 +168,16 @@ class FERTrainCLI(LightningCLI):
         return names[-1] if names else "fer"
 
 
+AUTO_ACCELERATORS = (XLAAccelerator, MPSAccelerator, CUDAAccelerator)
+"""The accelerators Lightning's ``accelerator: auto`` picks, when available, before the CPU."""
+
+
 def trains_on_cpu(accelerator: Any) -> bool:
-    """Whether Lightning's ``accelerator`` setting (``cpu``, ``auto`` ...) trains on the CPU on this machine."""
+    """Whether Lightning's ``accelerator`` setting (``cpu``, ``auto`` ...) trains on the CPU on this machine: it is
+    asked before the Trainer exists (the CPU mode fills in the trainer's precision), so ``auto`` is the CPU exactly
+    when none of :data:`AUTO_ACCELERATORS` is available."""
     if isinstance(accelerator, str) and accelerator == "auto":
-        accelerator = _select_auto_accelerator()
+        return not any(candidate.is_available() for candidate in AUTO_ACCELERATORS)
     return isinstance(accelerator, str) and accelerator == "cpu"
 
 
@@ -197,34 +210,43 @@ def apply_cpu_mode(config: Namespace) -> str | None:
             f"this CPU's fastest mode: {mode.describe()})")
 
 
-class ParseOnlyCLI(FERTrainCLI):
-    """Parses exactly like ``tools/train.py`` but instantiates nothing (no data, no trainer)."""
+class ParseOnlyCLI(ParseWithoutSeeding, FERTrainCLI):
+    """Parses exactly like ``tools/train.py`` but instantiates nothing (no data, no trainer) and seeds nothing."""
 
     def instantiate_classes(self) -> None:
         pass
 
-    def _set_seed(self) -> None:
-        pass
-
-
-class _AppendingExperimentWriter(ExperimentWriter):
-    """Keeps an existing ``metrics.csv`` (Lightning's writer deletes it) and appends to it, header included."""
-
-    def _check_log_dir_exists(self) -> None:
-        if self._fs.isfile(self.metrics_file_path):
-            with self._fs.open(self.metrics_file_path, "r", newline="") as file:
-                self.metrics_keys = sorted(next(csv.reader(file), []))
-
 
 class ResumableCSVLogger(CSVLogger):
-    """A CSVLogger that appends to the ``metrics.csv`` of the run it continues."""
+    """A CSVLogger that appends to the ``metrics.csv`` of the run it continues.
+
+    Lightning's writer deletes an existing ``metrics.csv`` when it is made: the file steps aside for that moment,
+    and its header becomes the writer's known columns, so the new rows append (a new column rewrites the file with
+    the merged header, as Lightning does for any new key).
+    """
+
+    _appending: ExperimentWriter | None = None
 
     @property
-    def experiment(self) -> _ExperimentWriter:
-        if self._experiment is None:
-            self._fs.makedirs(self.root_dir, exist_ok=True)
-            self._experiment = _AppendingExperimentWriter(log_dir=self.log_dir)
-        return self._experiment
+    @rank_zero_experiment
+    def experiment(self) -> ExperimentWriter:
+        if self._appending is None:
+            metrics = Path(self.log_dir) / ExperimentWriter.NAME_METRICS_FILE
+            aside = metrics.with_name(f"{metrics.name}.resuming")
+            if metrics.is_file():
+                os.replace(metrics, aside)
+            try:
+                with warnings.catch_warnings():  # "... will be deleted": not so here
+                    warnings.filterwarnings("ignore", message="Experiment logs directory .* exists and is not empty")
+                    writer = super().experiment
+            finally:
+                if aside.is_file():
+                    os.replace(aside, metrics)
+            if metrics.is_file():
+                with metrics.open(newline="") as file:
+                    writer.metrics_keys = sorted(next(csv.reader(file), []))
+            self._appending = writer
+        return self._appending
 
 
 def default_loggers(root_dir: str, name: str, version: str | int | None = None) -> list:

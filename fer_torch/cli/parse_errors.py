@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 
 from fer_torch.cli.common import one_line
-from fer_torch.cli.config_files import file_setting
+from fer_torch.cli.config_files import LEFT_OUT_SECTIONS, file_setting
 from fer_torch.cli.moved_keys import GUIDE, moved_in_argv
 from fer_torch.suggest import close_matches, did_you_mean
 
@@ -31,6 +31,17 @@ def suggestion(message: str, keys: Iterable[str]) -> str:
     return ""
 
 
+def left_out_section(message: str) -> str | None:
+    """"--optimizer is not an option: ..." when ``message`` refuses one of LightningCLI's sections the training CLI
+    leaves out (:data:`~fer_torch.cli.config_files.LEFT_OUT_SECTIONS`), else None."""
+    if match := UNRECOGNIZED.search(message):
+        sections = [arg[2:].split("=", 1)[0].split(".")[0] for arg in match["args"].split() if arg.startswith("--")]
+        section = next(iter(sections), None)
+        if section in LEFT_OUT_SECTIONS:
+            return f"--{section} is not an option: {LEFT_OUT_SECTIONS[section]}"
+    return None
+
+
 def bad_key(message: str) -> str | None:
     """The dotted config key a jsonargparse message is about (``model.arhc``), if it names one."""
     if match := GROUP_KEY.search(message):
@@ -41,9 +52,12 @@ def bad_key(message: str) -> str | None:
 
 def explain_parse_error(message: str, keys: Iterable[str], argv: list[str]) -> str:
     """One line: the config file that set the bad key (when a ``--config`` of ``argv`` did and the command line
-    did not), jsonargparse's ``message``, the closest known ``keys`` when one is close, and where to look."""
-    moved = moved_in_argv(argv)
-    if moved:
+    did not), jsonargparse's ``message``, the closest known ``keys`` when one is close, and where to look; or where
+    the settings of a left-out section go (:func:`left_out_section`), or where flat options of before the option
+    groups moved (:func:`~fer_torch.cli.moved_keys.moved_in_argv`)."""
+    if refused := left_out_section(message):
+        return refused
+    if moved := moved_in_argv(argv):
         return f"{'; '.join(moved)} ({GUIDE})"
     key = bad_key(message)
     configs = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--config"]

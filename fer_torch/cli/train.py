@@ -9,7 +9,9 @@ the resolved ``config.yaml`` land together in ``<default_root_dir>/<config name>
 
 This module checks the command line (config files, YAML syntax, sections, ``--ckpt_path``) before importing
 Lightning, so ``--help`` and most mistakes are answered at once; the Lightning side is
-:mod:`fer_torch.cli.lightning_cli`.
+:mod:`fer_torch.cli.lightning_cli`. That much is read by hand, not by jsonargparse: its parser is built from the
+Lightning classes' signatures, so it exists only after torch and Lightning are imported, most of a run's start;
+it then parses everything again, types and keys included.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fer_torch.cli.common import invoked_as
-from fer_torch.cli.config_files import SECTIONS, base_chain, copy_config, list_configs, resolve_config
+from fer_torch.cli.config_files import (
+    LEFT_OUT_SECTIONS, SECTIONS, base_chain, copy_config, list_configs, resolve_config,
+)
 from fer_torch.cli.resume import with_run_settings
 from fer_torch.console import VERBOSE_OPTION
 from fer_torch.errors import ConfigError
@@ -28,8 +32,6 @@ from fer_torch.suggest import close_matches
 
 if TYPE_CHECKING:
     from fer_torch.cli.lightning_cli import FERTrainCLI
-
-EXIT_OPTIONS = ("--print_config",)  # jsonargparse prints and exits
 
 USAGE = """\
 usage: {prog} --config CONFIG [--config MORE ...] [--SECTION.KEY VALUE ...] [--ckpt_path CKPT]
@@ -54,41 +56,43 @@ options:
   --float32_matmul_precision P  highest | high | medium for the process (configs/trainer/gpu.yaml: high, TF32)
 
 sections: model (FERClassifier), data (FERDataModule), trainer (lightning Trainer), checkpoint and
-last_checkpoint (ModelCheckpoint), lr_monitor, optimizer, lr_scheduler. The data's input (image_size, channels,
-mean, std, preprocessing, region) defaults to model.arch's registry default; data: keys override it.
+last_checkpoint (ModelCheckpoint), lr_monitor. The data's input (image_size, channels, mean, std, preprocessing,
+region) defaults to model.arch's registry default; data: keys override it. The optimizer and its schedule are
+model.optimizer and model.scheduler (LightningCLI's --optimizer and --lr_scheduler are not options).
 """
 
 
-def resolve_config_args(argv: list[str]) -> list[str]:
+def config_args(argv: list[str]) -> list[str]:
     """``argv`` with each ``--config`` value that names a packaged config (``seed004_bn_cnn``) replaced by its
-    file; a value that is neither a file nor a packaged config is a one-line error."""
+    file, every config file and the configs it extends (``base_config:``) read and checked; a value that is neither
+    a file nor a packaged config, or a bad file, is a one-line error."""
     args = list(argv)
-    for i, arg in enumerate(args):
-        if arg == "--config" and i + 1 < len(args):
-            args[i + 1] = str(resolve_config(args[i + 1]))
-        elif arg.startswith("--config="):
-            args[i] = f"--config={resolve_config(arg.split('=', 1)[1])}"
-    return args
-
-
-def check_config_files(argv: list[str]) -> None:
-    """Read and check every ``--config FILE`` and the configs it extends (``base_config:``) before Lightning loads."""
     for i, arg in enumerate(argv):
         if arg == "--config":
             if i + 1 >= len(argv):
                 raise ConfigError("--config needs a YAML file")
-            base_chain(argv[i + 1])
+            args[i + 1] = str(_checked_config(argv[i + 1]))
         elif arg.startswith("--config="):
-            base_chain(arg.split("=", 1)[1])
+            args[i] = f"--config={_checked_config(arg.split('=', 1)[1])}"
+    return args
+
+
+def _checked_config(value: str) -> Path:
+    path = resolve_config(value)
+    base_chain(path)
+    return path
 
 
 def check_options(argv: list[str]) -> None:
-    """Refuse unknown sections and a missing ``--ckpt_path`` file before Lightning loads."""
+    """Refuse unknown sections (LightningCLI's optimizer sections with where their settings go) and a missing
+    ``--ckpt_path`` file before Lightning loads."""
     for i, arg in enumerate(argv):
         if not arg.startswith("--"):
             continue
         key = arg[2:].split("=", 1)[0]
         section, dot, rest = key.partition(".")
+        if section in LEFT_OUT_SECTIONS:
+            raise ConfigError(f"--{section} is not an option: {LEFT_OUT_SECTIONS[section]}")
         if section not in (*SECTIONS, "help"):
             meant = [f"--{name}{dot}{rest}" for name in close_matches(section, SECTIONS)]
             hint = f"did you mean {' or '.join(meant)}? " if meant else ""
@@ -106,9 +110,8 @@ def build_cli(argv: list[str] | None = None, cli_class: type[FERTrainCLI] | None
               parse_only: bool = False) -> FERTrainCLI:
     """Parse ``argv`` (default ``sys.argv[1:]``) after the light checks; ``parse_only`` instantiates nothing
     (:class:`~fer_torch.cli.lightning_cli.ParseOnlyCLI`)."""
-    args = resolve_config_args([a for a in (sys.argv[1:] if argv is None else argv) if a != VERBOSE_OPTION])
+    args = config_args([a for a in (sys.argv[1:] if argv is None else argv) if a != VERBOSE_OPTION])
     args = with_run_settings(args)
-    check_config_files(args)
     check_options(args)
     from fer_torch.cli.lightning_cli import FERTrainCLI, ParseOnlyCLI, instantiate
 

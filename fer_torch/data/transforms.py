@@ -133,7 +133,9 @@ def _one_line(exc: Exception) -> str:
 def _from_config(entry: dict[str, Any], size: Size) -> A.BasicTransform:
     """``{"name": "HorizontalFlip", "p": 0.5, ...}`` -> ``A.HorizontalFlip(p=0.5, ...)``.
 
-    A required ``size`` or ``height``/``width`` argument that is not given gets the output size.
+    A required ``size`` or ``height``/``width`` argument that is not given gets the output size, and a ``p`` that
+    is not given the transform's own default. Not ``A.from_dict``: it reads albumentations' serialized form, where
+    every argument is written out, and would give a missing ``p`` 0.5 (with a warning) instead.
     """
     if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
         raise ConfigError(f"augmentation entries must be dicts with a 'name', got {entry!r}")
