@@ -1,9 +1,9 @@
 """What this CPU runs fast, detected from its feature flags: the one place training and inference ask.
 
 A CPU with bfloat16 dot-product instructions (AMX-BF16 tiles on Intel Sapphire Rapids and later, AVX512-BF16 on
-AMD Zen 4 and Intel Cooper Lake) trains and infers 2-3x faster in bfloat16 autocast with channels-last tensors
-than in float32 (docs/benchmarks.md). Elsewhere float32 is the fast exact mode; channels-last is used in it only
-on AVX-512 CPUs, where it was measured faster for every architecture.
+AMD Zen 4 and Intel Cooper Lake) trains and infers fastest in bfloat16 autocast with channels-last tensors
+(the measured speed-ups are in docs/benchmarks.md). Elsewhere float32 is the fast exact mode; channels-last is used
+in it only on AVX-512 CPUs, where it was measured faster for every architecture.
 """
 
 from __future__ import annotations

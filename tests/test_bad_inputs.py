@@ -152,7 +152,7 @@ CASES = [
     case("train", "--config", "--config needs a YAML file"),
     case("train", f"--config {CONFIG} --no_such.key 1", "unknown option '--no_such.key'"),
     case("train", f"--config {CONFIG} --ckpt_path {{missing}}.ckpt", "--ckpt_path {missing}.ckpt: no such file"),
-    case("train", f"--config {CONFIG} --model.optimizer.lr fast", "model.lr", in_process=True),
+    case("train", f"--config {CONFIG} --model.optimizer.lr fast", "model.optimizer.lr", in_process=True),
     case("train", f"--config {CONFIG} --model.no_such_key 1", "model.no_such_key", in_process=True),
     case("train", f"--config {CONFIG} --data.root {{missing}}", "{missing}", in_process=True),
     case("train", f"--config {CONFIG} --data.root {{folder}} --trainer.accelerator cuda",

@@ -43,7 +43,8 @@ def test_config_parses_names_its_seed_and_keeps_paths_relative(path):
 
 def test_seed_specific_settings():
     mouth = _parse(CONFIGS / "seed000_mouth_cnn.yaml")
-    assert (mouth.data.source, mouth.data.input_spec.region, list(mouth.data.input_spec.image_size)) == ("webcam", "mouth", [43, 72])
+    spec = mouth.data.input_spec
+    assert (mouth.data.source, spec.region, list(spec.image_size)) == ("webcam", "mouth", [43, 72])
     plain = _parse(CONFIGS / "seed001_plain_cnn.yaml")
     assert plain.data.classes == ["angry", "happy", "sad", "surprise", "neutral"]
     assert plain.data.max_per_class == {"happy": 4000}
@@ -51,7 +52,8 @@ def test_seed_specific_settings():
     assert five.data.input_spec.preprocessing == ["unsharp_mask"]
     resnet = _parse(CONFIGS / "seed003_resnet50.yaml")
     sgd, plateau = resnet.model.optimizer.options, resnet.model.scheduler.options
-    assert (resnet.model.optimizer.name, resnet.model.optimizer.lr, sgd["momentum"], sgd["nesterov"]) == ("sgd", 0.01, 0.9, True)
+    optimizer = resnet.model.optimizer
+    assert (optimizer.name, optimizer.lr, sgd["momentum"], sgd["nesterov"]) == ("sgd", 0.01, 0.9, True)
     assert (resnet.model.scheduler.name, plateau["factor"], plateau["patience"]) == ("plateau", 0.5, 9)
     assert (plateau["time_decay"], resnet.model.optimizer.weight_decay, plateau["min_delta"]) == (1e-4, 0.0, 1e-4)
     finetune = resnet.trainer.callbacks[0].init_args
@@ -63,12 +65,14 @@ def test_seed_specific_settings():
 
 def test_seed002_keras_callbacks_and_ablations():
     c = _parse(CONFIGS / "seed002_bn_cnn.yaml")
-    assert (c.model.scheduler.options["patience"], c.model.scheduler.options["min_delta"]) == (2, 1e-4)  # Keras patience 3, absolute delta
+    plateau = c.model.scheduler.options
+    assert (plateau["patience"], plateau["min_delta"]) == (2, 1e-4)  # Keras patience 3, absolute delta
     assert c.trainer.callbacks[0].class_path == "fer_torch.callbacks.BestWeightsEarlyStopping"
     a, b = _parse(CONFIGS / "seed002_model_a.yaml"), _parse(CONFIGS / "seed002_model_b.yaml")
     assert (a.model.arch, a.model.optimizer.name) == ("bn_cnn_two_conv", "adam")
     b_momentum = b.model.optimizer.options["momentum"]
-    assert (b.model.arch, b.model.optimizer.name, b.model.optimizer.lr, b_momentum) == ("bn_cnn_avg_pool", "sgd", 1e-3, 0.0)
+    assert (b.model.arch, b.model.optimizer.name, b.model.optimizer.lr, b_momentum) == (
+        "bn_cnn_avg_pool", "sgd", 1e-3, 0.0)
 
 
 def test_seed003_ensemble_recipe_lists_seven_trainable_members():

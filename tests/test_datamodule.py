@@ -60,7 +60,9 @@ def test_five_class_subset_with_caps(root):
 
 @pytest.mark.parametrize(("channels", "size"), [(1, (48, 48)), (3, (64, 64)), (1, (43, 72))])
 def test_batches(fer_folder, channels, size):
-    dm = _dm(str(fer_folder), input_spec={"channels": channels, "image_size": size, "mean": [0.5], "std": [0.5], "preprocessing": ["hist_eq"]})
+    dm = _dm(str(fer_folder),
+             input_spec={"channels": channels, "image_size": size, "mean": [0.5], "std": [0.5],
+                         "preprocessing": ["hist_eq"]})
     x, y = next(iter(dm.train_dataloader()))
     assert x.shape == (16, channels, *size) and x.dtype == torch.float32
     assert y.shape == (16,) and y.dtype == torch.int64
@@ -86,7 +88,9 @@ def test_test_and_predict_fall_back_to_val(fer_folder):
 
 
 def test_input_spec_round_trip(fer_folder):
-    dm = _dm(str(fer_folder), input_spec={"image_size": [43, 72], "channels": 3, "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "preprocessing": ["unsharp_mask", "clahe"], "region": "mouth"})
+    dm = _dm(str(fer_folder),
+             input_spec={"image_size": [43, 72], "channels": 3, "mean": [0.485, 0.456, 0.406],
+                         "std": [0.229, 0.224, 0.225], "preprocessing": ["unsharp_mask", "clahe"], "region": "mouth"})
     spec = dm.input_spec
     assert spec == InputSpec(image_size=(43, 72), channels=3, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225),
                              preprocessing=("unsharp_mask", "clahe"), region="mouth")

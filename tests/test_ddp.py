@@ -30,7 +30,9 @@ class ReplicaDump(Callback):
 
 def test_two_phase_ddp_spawn_on_two_cpu_processes(fer_folder, tmp_path):
     pl.seed_everything(0, verbose=False)
-    dm = FERDataModule(str(fer_folder), classes=["happy", "sad", "surprise"], train_augment=None, batch_size=4, input_spec={"image_size": (43, 72), "mean": (0.0,), "std": (1.0,)}, dataloader={"num_workers": 0})
+    dm = FERDataModule(str(fer_folder), classes=["happy", "sad", "surprise"], train_augment=None, batch_size=4,
+                       input_spec={"image_size": (43, 72), "mean": (0.0,), "std": (1.0,)},
+                       dataloader={"num_workers": 0})
     model = FERClassifier("mouth_cnn", num_classes=3, class_names=list(dm.class_names),
                           input_spec=dm.input_spec.to_dict(), optimizer={"lr": 0.01})
     checkpoint = ModelCheckpoint(dirpath=tmp_path / "ckpt", filename="last")  # the latest epoch

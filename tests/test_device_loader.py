@@ -48,8 +48,9 @@ def _first_batch(dm: FERDataModule, split: str, training: bool):
 def test_both_loaders_give_batches_of_one_shape_dtype_and_range(fer_folder, augment):
     batches = {}
     for loader in ("dataloader", "device"):
-        dm = FERDataModule(str(fer_folder),
-                           train_augment=augment, batch_size=8, loader=loader, input_spec={"channels": 3, "mean": (0.5,) * 3, "std": (0.25,) * 3, "image_size": (40, 40)}, dataloader={"num_workers": 0})
+        dm = FERDataModule(str(fer_folder), train_augment=augment, batch_size=8, loader=loader,
+                           input_spec={"channels": 3, "mean": (0.5,) * 3, "std": (0.25,) * 3, "image_size": (40, 40)},
+                           dataloader={"num_workers": 0})
         batches[loader] = {split: _first_batch(dm, split, split == "train") for split in ("train", "val")}
     for split in ("train", "val"):
         (x_a, y_a), (x_b, y_b) = batches["dataloader"][split], batches["device"][split]

@@ -46,8 +46,8 @@ def dummies():
 
 
 def test_registered_optimizer_and_scheduler_train_through_the_cli(dummies, fer_folder, tmp_path):
-    cli = run(["--config", SEED002, "--data.root", str(fer_folder), "--data.dataloader.num_workers", "0", "--data.batch_size",
-               "16", "--trainer.default_root_dir", str(tmp_path), "--trainer.max_epochs", "2",
+    cli = run(["--config", SEED002, "--data.root", str(fer_folder), "--data.dataloader.num_workers", "0",
+               "--data.batch_size", "16", "--trainer.default_root_dir", str(tmp_path), "--trainer.max_epochs", "2",
                "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1", *QUIET,
                "--model.optimizer.name", DUMMY_OPTIMIZER, "--model.optimizer.options", "{dampening: 0.25}",
                "--model.scheduler.name", DUMMY_SCHEDULER, "--model.scheduler.options", "{every: 1}"])
@@ -181,7 +181,10 @@ def test_builtins_build_what_the_flat_arguments_built(name):
 
 
 def test_cosine_and_fused_build_what_the_flat_arguments_built():
-    model = FERClassifier("mouth_cnn", num_classes=3, optimizer={"name": "adamw", "lr": 2e-3, "weight_decay": 0.01, "options": {"betas": [0.8, 0.99]}, "fused": False}, scheduler={"name": "cosine", "options": {"eta_min": 1e-5}})
+    model = FERClassifier("mouth_cnn", num_classes=3,
+                          optimizer={"name": "adamw", "lr": 2e-3, "weight_decay": 0.01,
+                                     "options": {"betas": [0.8, 0.99]}, "fused": False},
+                          scheduler={"name": "cosine", "options": {"eta_min": 1e-5}})
     trainer = SimpleNamespace(max_epochs=5, estimated_stepping_batches=40)
     optimizer, configs = _built(model, trainer)
     expected = torch.optim.AdamW([g for g in model.param_groups() if g["params"]], lr=2e-3, betas=(0.8, 0.99),

@@ -91,7 +91,8 @@ def test_the_window_preset_trains_a_global_pooling_net_and_validates_on_whole_fa
 
 
 def test_a_flattening_net_is_refused_before_training_on_windows(fer_folder):
-    dm = FERDataModule(str(fer_folder), arch="bn_cnn", train_augment="window", batch_size=8, dataloader={"num_workers": 0})
+    dm = FERDataModule(str(fer_folder), arch="bn_cnn", train_augment="window", batch_size=8,
+                       dataloader={"num_workers": 0})
     model = FERClassifier("bn_cnn", num_classes=7)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     with pytest.raises(ConfigError, match=r"^bn_cnn takes 48x48 inputs only, and the training augmentation makes "

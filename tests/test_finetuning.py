@@ -126,7 +126,10 @@ def _fit_module(module, finetuning, epochs):
 def test_switch_happens_at_the_configured_epoch_with_phase2_lr_and_plateau_scheduler():
     ft = TwoPhaseFinetuning(unfreeze_at_epoch=2, train_bn=False, phase2_lr=1e-4, phase2_early_stopping_patience=20)
     es = EarlyStopping(monitor="val/acc", mode="max", patience=5)
-    model, trainer, rows = _fit(ft, 4, extra=[es], optimizer={"name": "sgd", "lr": 0.01, "weight_decay": 1e-4, "options": {"momentum": 0.9, "nesterov": True}}, scheduler={"name": "plateau", "options": {"patience": 10}})
+    model, trainer, rows = _fit(ft, 4, extra=[es],
+                                optimizer={"name": "sgd", "lr": 0.01, "weight_decay": 1e-4,
+                                           "options": {"momentum": 0.9, "nesterov": True}},
+                                scheduler={"name": "plateau", "options": {"patience": 10}})
     all_params = CONV1 + BN1 + CONV2 + BN2 + HEAD
     assert [(e, phase, n) for e, phase, n, _ in rows] == [
         (0, 1, HEAD), (1, 1, HEAD), (2, 2, all_params), (3, 2, all_params)

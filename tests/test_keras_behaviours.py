@@ -90,7 +90,8 @@ def test_plain_early_stopping_keeps_the_last_weights():
 
 def plateau_lrs(values, **kwargs) -> list[float]:
     settings = {"patience": 0, **kwargs}
-    classifier = FERClassifier(arch="bn_cnn", scheduler={"name": "plateau", "options": {"mode": "min", "factor": 0.1, **settings}}, optimizer={"lr": 1.0})
+    classifier = FERClassifier(arch="bn_cnn", optimizer={"lr": 1.0},
+                               scheduler={"name": "plateau", "options": {"mode": "min", "factor": 0.1, **settings}})
     config = classifier.configure_optimizers()
     scheduler, optimizer = config["lr_scheduler"]["scheduler"], config["optimizer"]
     lrs = []
@@ -113,7 +114,9 @@ def test_plateau_patience_is_keras_patience_minus_one():
 
 
 def test_time_decay_is_keras_sgd_decay_and_composes_with_plateau():
-    classifier = FERClassifier(arch="bn_cnn", optimizer={"name": "sgd", "lr": 0.1}, scheduler={"name": "plateau", "options": {"mode": "min", "patience": 0, "factor": 0.5, "time_decay": 0.5}})
+    classifier = FERClassifier(arch="bn_cnn", optimizer={"name": "sgd", "lr": 0.1},
+                               scheduler={"name": "plateau",
+                                          "options": {"mode": "min", "patience": 0, "factor": 0.5, "time_decay": 0.5}})
     optimizers, configs = classifier.configure_optimizers()
     optimizer, plateau, decay = optimizers[0], configs[0]["scheduler"], configs[1]["scheduler"]
     assert (configs[0]["interval"], configs[1]["interval"]) == ("epoch", "step")
@@ -140,8 +143,9 @@ def test_time_decay_in_a_lightning_fit(fer_folder):
     from fer_torch.data.datamodule import FERDataModule
 
     dm = FERDataModule(root=str(fer_folder), batch_size=8, train_augment=None, dataloader={"num_workers": 0})
-    model = FERClassifier(arch="plain_cnn",
-                          class_names=list(dm.class_names), num_classes=dm.num_classes, optimizer={"name": "sgd", "lr": 0.1}, scheduler={"name": "plateau", "options": {"time_decay": 0.25}})
+    model = FERClassifier(arch="plain_cnn", class_names=list(dm.class_names), num_classes=dm.num_classes,
+                          optimizer={"name": "sgd", "lr": 0.1},
+                          scheduler={"name": "plateau", "options": {"time_decay": 0.25}})
     trainer = pl.Trainer(max_epochs=1, limit_train_batches=4, limit_val_batches=1, logger=False,
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
     trainer.fit(model, datamodule=dm)

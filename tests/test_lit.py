@@ -48,8 +48,10 @@ def _loaders(n=16, classes=3, size=(43, 72)):
     [
         dict(optimizer={"name": "adamw", "weight_decay": 0.01}, scheduler={"name": "cosine"}),
         dict(optimizer={"name": "sgd", "options": {"nesterov": True}}, scheduler={"name": "onecycle"}),
-        dict(optimizer={"name": "adam"}, scheduler={"name": "plateau", "options": {"monitor": "val/loss", "mode": "min"}}),
-        dict(channels_last=True, batch_mixing={"mixup_alpha": 0.4}, loss={"label_smoothing": 0.1, "class_weights": [1.0, 2.0, 3.0]}),
+        dict(optimizer={"name": "adam"},
+             scheduler={"name": "plateau", "options": {"monitor": "val/loss", "mode": "min"}}),
+        dict(channels_last=True, batch_mixing={"mixup_alpha": 0.4},
+             loss={"label_smoothing": 0.1, "class_weights": [1.0, 2.0, 3.0]}),
     ],
     ids=["adamw_cosine", "sgd_onecycle", "adam_plateau", "mixup_smoothing_channels_last_weights"],
 )

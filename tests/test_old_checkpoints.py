@@ -89,6 +89,16 @@ def test_an_old_checkpoint_resumes_to_the_old_codes_uninterrupted_run(fer_folder
     assert saved["hyper_parameters"]["optimizer"]["name"] == "adamw"  # written in today's shape
 
 
+def test_the_same_seeded_run_trains_to_the_old_codes_figures(fer_folder, tmp_path):
+    full = run(["--config", str(FIXTURE / "config.yaml"), "--data.root", str(fer_folder),
+                "--trainer.default_root_dir", str(tmp_path)])
+    for key, value in EXPECTED["uninterrupted"].items():
+        assert float(full.trainer.callback_metrics[key]) == pytest.approx(value, abs=TOLERANCE), key
+    uninterrupted = load_file(str(FIXTURE / "uninterrupted.safetensors"))
+    for name, value in full.model.state_dict().items():
+        torch.testing.assert_close(value, uninterrupted[name], atol=TOLERANCE, rtol=0, msg=name)
+
+
 @pytest.mark.parametrize(("args", "expect"), [
     (["--model.lr", "0.1"], "--model.lr is now --model.optimizer.lr"),
     (["--model.optimizer=sgd"], "--model.optimizer sgd is now --model.optimizer.name sgd"),
@@ -107,7 +117,8 @@ def test_an_old_flat_config_is_a_one_line_error_naming_each_keys_place(fer_folde
     assert code == 2 and "\n" not in err and err.startswith(f"error: {FIXTURE / 'old_config.yaml'}: ")
     for part in ("model.optimizer: adamw is now model.optimizer.name: adamw", "model.lr is now model.optimizer.lr",
                  "model.mixup_alpha is now model.batch_mixing.mixup_alpha",
-                 "data.image_size is now data.input_spec.image_size", "data.val_fraction is now data.split.val_fraction"):
+                 "data.image_size is now data.input_spec.image_size",
+                 "data.val_fraction is now data.split.val_fraction"):
         assert part in err
 
 

@@ -141,8 +141,8 @@ def test_sigterm_mid_epoch_saves_last_ckpt_that_resumes_exactly(fer_folder, tmp_
 
 def test_sigterm_to_process_group_with_dataloader_workers_stops_gracefully(fer_folder, tmp_path):
     stopped = tmp_path / "stopped"
-    output = _stop_with_sigterm(fer_folder, stopped, "--data.loader", "dataloader", "--data.dataloader.num_workers", "2",
-                                process_group=True)
+    output = _stop_with_sigterm(fer_folder, stopped, "--data.loader", "dataloader",
+                                "--data.dataloader.num_workers", "2", process_group=True)
     resumed = run(_checked_resume(_resume_line(*output), stopped))
     assert resumed.trainer.state.finished and resumed.trainer.global_step == 8
 

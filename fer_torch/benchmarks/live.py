@@ -7,7 +7,7 @@ All stages run on the same frames in one process, the model ones in fp32 and bf1
 turn ``--repeats`` times (interleaved, so a change in the machine's load hits them all) and each stage's best
 run is reported. Without ``--source`` a 720x480 video is synthesized from ``skimage.data.astronaut()``'s head
 moving over a real indoor photo (``--background scene``, the default: a detector pays for a webcam room's
-texture; ``gradient`` is a smooth ramp that Haar scans ~2.5x faster);
+texture; ``gradient`` is a smooth ramp that Haar scans much faster: docs/benchmarks.md);
 ``--arch NAME`` times a randomly initialised registry model instead of a checkpoint (speed does not depend on
 the weights), as does ``bn_cnn`` when there is neither ``--weights`` nor a default model. The model runs in torch
 (fp32, bf16) and in onnxruntime (``--backend onnxruntime``); ``--fer-python PY`` adds the ``fer`` package (Haar + its

@@ -28,8 +28,8 @@ CLAHE_TILES = (8, 8)
 class PILUnsharpMask(A.ImageOnlyTransform):
     """PIL's ``ImageFilter.UnsharpMask(radius, percent, threshold)`` as an albumentations transform (gray or RGB
     uint8): where ``|image - blur| > threshold``, ``percent`` % of the difference is added. PIL blurs with three
-    box-blur passes, not a true Gaussian, so calling PIL itself is what reproduces seed 003 exactly; it is
-    also 2x faster than albumentations' ``UnsharpMask`` (which caps the amount at 100 %) on 48x48 faces."""
+    box-blur passes, not a true Gaussian, so calling PIL itself is what reproduces seed 003 exactly (and it is
+    faster than albumentations' ``UnsharpMask``, which caps the amount at 100 %: docs/benchmarks.md)."""
 
     def __init__(self, radius: float = UNSHARP_RADIUS, percent: int = UNSHARP_PERCENT,
                  threshold: int = UNSHARP_THRESHOLD, p: float = 1.0) -> None:

@@ -79,7 +79,8 @@ class FlowBoxTracker:
     """Moves a face box from one frame to the next by pyramidal Lucas-Kanade optical flow (Median Flow,
     Kalal et al. 2010): corners inside the box are tracked forward and back, those that do not come back within
     ``max_fb_error`` px are dropped, and the box moves by the median shift and scales by the median change of
-    the distances between points. Only a window around the box is read, so a step costs ~1-2 ms."""
+    the distances between points. Only a window around the box is read, which keeps a step cheap beside a
+    detection (docs/benchmarks.md, "Figures from the code")."""
 
     def __init__(self, max_points: int = 40, min_points: int = 6, max_fb_error: float = 1.0,
                  min_inside: float = 0.5) -> None:

@@ -186,8 +186,8 @@ class FERClassifier(pl.LightningModule):
         )
 
     def on_train_epoch_end(self) -> None:
-        # Training metrics are accumulated by torchmetrics and logged once per epoch: a per-step self.log costs
-        # ~1 ms of Lightning bookkeeping, 10% of a small model's step (tools/benchmark.py train).
+        # Training metrics are accumulated by torchmetrics and logged once per epoch: a per-step self.log adds
+        # Lightning bookkeeping to every step (measured in docs/benchmarks.md, "Figures from the code").
         self.log("train/loss", self.train_loss, prog_bar=True)
         self.log("train/acc", self.train_acc, prog_bar=True)
 

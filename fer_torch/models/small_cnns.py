@@ -196,8 +196,8 @@ def resnet_fer(
     7x7 stride-2 stem conv replaced by a 3x3 stride-1 one (``stem_width`` channels, then timm's max pool), so the
     stages run at 24, 12, 6 and 3 px. Global average pool -> Dropout -> Linear. ~2.8M parameters.
 
-    The stem is the only layer at the full 48 px: ``stem_width=32`` trained 1.47x faster per epoch on a 2-core CPU
-    (docs/experiments.md, "The fast CPU recipe").
+    The stem is the only layer at the full 48 px, so ``stem_width=32`` trains markedly faster per epoch on a CPU
+    (measured in docs/experiments.md, "The fast CPU recipe").
     """
     require_no_library_weights("resnet_fer", pretrained)
     backbone = timm.models.resnet.ResNet(
