@@ -38,11 +38,13 @@ def sized_model_kwargs(arch: str, model_kwargs: Mapping[str, Any] | None,
 def build_network(record: Mapping[str, Any], pretrained: bool | str | None = False) -> nn.Module:
     """The architecture ``record`` names (``arch``, ``num_classes``, ``model_kwargs``, ``input_spec``: its
     channels are the input channels), with fresh weights unless ``pretrained`` names library weights."""
-    from fer_torch.models import create_model
+    from fer_torch.models import create_model, model_input_spec
 
     arch, num_classes = record["arch"], record.get("num_classes", len(FER2013_CLASSES))
-    return create_model(arch, num_classes, in_chans=recorded_input_spec(record).channels, pretrained=pretrained,
-                        **sized_model_kwargs(arch, record.get("model_kwargs"), record.get("input_spec")))
+    kwargs = sized_model_kwargs(arch, record.get("model_kwargs"), record.get("input_spec"))
+    spec = record.get("input_spec")  # a plain dict: its channels are the input channels
+    channels = spec["channels"] if spec else model_input_spec(arch).channels
+    return create_model(arch, num_classes, in_chans=channels, pretrained=pretrained, **kwargs)
 
 
 def migrated_hparams(record: Mapping[str, Any]) -> dict[str, Any]:
