@@ -56,9 +56,10 @@ options:
   --float32_matmul_precision P  highest | high | medium for the process (configs/trainer/gpu.yaml: high, TF32)
 
 sections: model (FERClassifier), data (FERDataModule), trainer (lightning Trainer), checkpoint and
-last_checkpoint (ModelCheckpoint), lr_monitor. The data's input (image_size, channels, mean, std, preprocessing,
-region) defaults to model.arch's registry default; data: keys override it. The optimizer and its schedule are
-model.optimizer and model.scheduler (LightningCLI's --optimizer and --lr_scheduler are not options).
+last_checkpoint (ModelCheckpoint), lr_monitor. Related options are groups: model.optimizer (name, lr, weight_decay,
+fused, options), model.scheduler (name, options), model.loss, model.batch_mixing; data.input_spec (image_size,
+channels, mean, std, preprocessing, region: model.arch's registry default unless set), data.split, data.reading,
+data.dataloader (--model.optimizer.lr 5e-4). LightningCLI's --optimizer and --lr_scheduler are not options.
 """
 
 
