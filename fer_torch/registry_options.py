@@ -1,7 +1,8 @@
 """Options of registry entries, read from their signatures: the one place an option and its default are declared.
 
-Two rules. :func:`route_options` (readers, detectors): a tool or a YAML config offers the options of all the entries of a kind (live.py's ``--min-size`` and Haar's
-``--scale-factor``; ``data.region`` for webcam data and ``data.split_test_by_prefix`` for folders); the chosen entry
+Two rules. :func:`route_options` (readers, detectors): a tool or a YAML config offers the options of all the entries
+of a kind (live.py's ``--min-size`` and Haar's ``--scale-factor``; ``data.input_spec.region`` for webcam data and
+``data.split.split_test_by_prefix`` for folders); the chosen entry
 gets the ones its signature names. An option that only other registered entries take is left out; one that no
 registered entry takes is the registry's error, so a misspelt option is never dropped in silence.
 :func:`checked_entry` (optimizers, schedulers): the options are given for the one chosen entry
