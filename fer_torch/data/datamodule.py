@@ -181,22 +181,21 @@ class FERDataModule(pl.LightningDataModule):
         """Load (or reuse) every split; decoding happens once per process, later runs hit the reader cache."""
         if self._splits is not None:
             return
-        split, reading = self.split, self.reading
         raw = load_splits(
             self.root,
             self.source,
-            rgb=reading.rgb,
+            rgb=self.reading.rgb,
             region=self.spec.region,
-            val_fraction=split.val_fraction,
-            split_seed=split.split_seed,
-            split_test_by_prefix=split.split_test_by_prefix,
-            strict=reading.strict,
-            cache_dir=reading.cache_dir,
-            use_cache=reading.use_cache,
+            val_fraction=self.split.val_fraction,
+            split_seed=self.split.split_seed,
+            split_test_by_prefix=self.split.split_test_by_prefix,
+            strict=self.reading.strict,
+            cache_dir=self.reading.cache_dir,
+            use_cache=self.reading.use_cache,
         )
-        raw = apply_val_split(raw, split.val_split, self.root)
-        if "val" not in raw and "train" in raw and split.val_fraction > 0:  # e.g. Kaggle train.csv
-            raw["train"], raw["val"] = stratified_split(raw["train"], split.val_fraction, split.split_seed)
+        raw = apply_val_split(raw, self.split.val_split, self.root)
+        if "val" not in raw and "train" in raw and self.split.val_fraction > 0:  # e.g. Kaggle train.csv
+            raw["train"], raw["val"] = stratified_split(raw["train"], self.split.val_fraction, self.split.split_seed)
         classes = list(self.class_names)
         try:
             self._splits = {
