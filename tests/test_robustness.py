@@ -195,8 +195,10 @@ def test_bad_arguments_are_one_line_and_exit_2(argv, message, fer_folder, checkp
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("name, report", [("default_66.5.json", corruption_report),
-                                          ("default_66.5_full_frame.json", full_frame_report)])
+@pytest.mark.parametrize("name, report", [("default_66.5.json", corruption_report),  # the previous default
+                                          ("default_66.5_full_frame.json", full_frame_report),
+                                          ("long_run.json", corruption_report),  # the default since issue 34
+                                          ("long_run_full_frame.json", full_frame_report)])
 def test_the_documented_default_rows_are_the_committed_runs(name, report):
     """docs/benchmarks.md shows the rows (and the full-frame detection line) of the JSON committed beside it."""
     result = json.loads((DOCS / "robustness" / name).read_text())
